@@ -1,0 +1,76 @@
+use crate::{Expiry, Hybrid, LruBound, Policy, SlidingTtl, Slot, Timestamp};
+
+/// One of the built-in policies, chosen at run time (for example from a config
+/// file), as a single type callers can name: `Cache<K, V, AnyPolicy>`.
+///
+/// ```
+/// use tenure_policies::{AnyPolicy, LruBound, Policy};
+///
+/// let policy: AnyPolicy = LruBound::new(100)?.into();
+/// assert!(!policy.expiry().uses_time());
+/// # Ok::<(), tenure_policies::PolicyError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum AnyPolicy {
+    /// See [`SlidingTtl`].
+    SlidingTtl(SlidingTtl),
+    /// See [`LruBound`].
+    LruBound(LruBound),
+    /// See [`Hybrid`].
+    Hybrid(Hybrid),
+}
+
+macro_rules! each {
+    ($self:expr, $p:ident => $body:expr) => {
+        match $self {
+            AnyPolicy::SlidingTtl($p) => $body,
+            AnyPolicy::LruBound($p) => $body,
+            AnyPolicy::Hybrid($p) => $body,
+        }
+    };
+}
+
+impl Policy for AnyPolicy {
+    fn expiry(&self) -> Expiry {
+        each!(self, p => p.expiry())
+    }
+
+    fn on_insert(&mut self, slot: Slot, now: Timestamp) {
+        each!(self, p => p.on_insert(slot, now))
+    }
+
+    fn on_access(&mut self, slot: Slot, now: Timestamp) {
+        each!(self, p => p.on_access(slot, now))
+    }
+
+    fn on_remove(&mut self, slot: Slot) {
+        each!(self, p => p.on_remove(slot))
+    }
+
+    fn next_victim(&self) -> Option<Slot> {
+        each!(self, p => p.next_victim())
+    }
+
+    fn next_expired(&self, now: Timestamp) -> Option<Slot> {
+        each!(self, p => p.next_expired(now))
+    }
+}
+
+impl From<SlidingTtl> for AnyPolicy {
+    fn from(p: SlidingTtl) -> Self {
+        AnyPolicy::SlidingTtl(p)
+    }
+}
+
+impl From<LruBound> for AnyPolicy {
+    fn from(p: LruBound) -> Self {
+        AnyPolicy::LruBound(p)
+    }
+}
+
+impl From<Hybrid> for AnyPolicy {
+    fn from(p: Hybrid) -> Self {
+        AnyPolicy::Hybrid(p)
+    }
+}

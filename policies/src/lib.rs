@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod any_policy;
+mod deadlines;
+mod error;
+mod expiry;
+mod hybrid;
+mod lru_bound;
+mod policy;
+mod slot_list;
+mod sliding_ttl;
+mod time;
+
+pub use any_policy::AnyPolicy;
+pub use error::PolicyError;
+pub use expiry::Expiry;
+pub use hybrid::Hybrid;
+pub use lru_bound::LruBound;
+pub use policy::{Policy, RemovalCause};
+pub use slot_list::{Slot, SlotList};
+pub use sliding_ttl::SlidingTtl;
+pub use time::Timestamp;

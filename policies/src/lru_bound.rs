@@ -1,0 +1,65 @@
+use crate::{Policy, PolicyError, Slot, SlotList, Timestamp};
+
+/// Least-recently-used bound: holds at most `capacity` entries; inserting one
+/// more evicts the entry read or written longest ago. Entries never expire.
+///
+/// ```
+/// use tenure_policies::{LruBound, Policy, Slot, Timestamp};
+///
+/// let mut lru = LruBound::new(2)?;
+/// let now = Timestamp::ZERO;
+/// lru.on_insert(Slot::new(0), now);
+/// lru.on_insert(Slot::new(1), now);
+/// lru.on_access(Slot::new(0), now);
+/// lru.on_insert(Slot::new(2), now);
+/// assert_eq!(lru.next_victim(), Some(Slot::new(1)));
+/// # Ok::<(), tenure_policies::PolicyError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct LruBound {
+    capacity: usize,
+    order: SlotList,
+}
+
+impl LruBound {
+    /// At most `capacity` entries.
+    ///
+    /// # Errors
+    /// [`PolicyError::ZeroCapacity`] if `capacity` is zero,
+    /// [`PolicyError::CapacityTooLarge`] above [`Slot::LIMIT`].
+    pub fn new(capacity: usize) -> Result<Self, PolicyError> {
+        Ok(LruBound { capacity: checked_capacity(capacity)?, order: SlotList::new() })
+    }
+
+    /// The bound.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+/// Validates a capacity.
+pub(crate) fn checked_capacity(capacity: usize) -> Result<usize, PolicyError> {
+    match capacity {
+        0 => Err(PolicyError::ZeroCapacity),
+        c if c > Slot::LIMIT => Err(PolicyError::CapacityTooLarge { capacity, max: Slot::LIMIT }),
+        c => Ok(c),
+    }
+}
+
+impl Policy for LruBound {
+    fn on_insert(&mut self, slot: Slot, _now: Timestamp) {
+        self.order.push_back(slot);
+    }
+
+    fn on_access(&mut self, slot: Slot, _now: Timestamp) {
+        self.order.move_to_back(slot);
+    }
+
+    fn on_remove(&mut self, slot: Slot) {
+        self.order.remove(slot);
+    }
+
+    fn next_victim(&self) -> Option<Slot> {
+        (self.order.len() > self.capacity).then(|| self.order.front()).flatten()
+    }
+}
