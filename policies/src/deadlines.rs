@@ -61,11 +61,15 @@ impl Deadlines {
 
     pub(crate) fn next_expired(&self, now: Timestamp) -> Option<Slot> {
         let idle = self.by_access.front().filter(|s| {
-            self.expiry.ttl.is_some_and(|ttl| now >= self.last_access[s.index()] + ttl)
+            self.expiry
+                .ttl
+                .is_some_and(|ttl| now >= self.last_access[s.index()] + ttl)
         });
         idle.or_else(|| {
             let max = self.expiry.max_lifetime?;
-            self.by_creation.front().filter(|s| now >= self.created[s.index()] + max)
+            self.by_creation
+                .front()
+                .filter(|s| now >= self.created[s.index()] + max)
         })
     }
 }

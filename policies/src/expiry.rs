@@ -33,7 +33,10 @@ pub struct Expiry {
 
 impl Expiry {
     /// No time rule: entries never expire.
-    pub const NEVER: Expiry = Expiry { ttl: None, max_lifetime: None };
+    pub const NEVER: Expiry = Expiry {
+        ttl: None,
+        max_lifetime: None,
+    };
 
     /// Whether any rule depends on time (if not, the cache never reads its clock).
     pub fn uses_time(&self) -> bool {
@@ -52,6 +55,7 @@ impl Expiry {
 
     /// Whether the entry is expired at `now`.
     pub fn is_expired(&self, created: Timestamp, last_access: Timestamp, now: Timestamp) -> bool {
-        self.deadline(created, last_access).is_some_and(|d| now >= d)
+        self.deadline(created, last_access)
+            .is_some_and(|d| now >= d)
     }
 }

@@ -53,7 +53,10 @@ impl Hybrid {
         max_lifetime: Option<Duration>,
     ) -> Result<Self, PolicyError> {
         let expiry = checked_expiry(ttl, max_lifetime)?;
-        Ok(Hybrid { capacity: checked_capacity(capacity)?, deadlines: Deadlines::new(expiry) })
+        Ok(Hybrid {
+            capacity: checked_capacity(capacity)?,
+            deadlines: Deadlines::new(expiry),
+        })
     }
 
     /// The sliding TTL.
@@ -90,7 +93,9 @@ impl Policy for Hybrid {
     }
 
     fn next_victim(&self) -> Option<Slot> {
-        (self.deadlines.len() > self.capacity).then(|| self.deadlines.least_recent()).flatten()
+        (self.deadlines.len() > self.capacity)
+            .then(|| self.deadlines.least_recent())
+            .flatten()
     }
 
     fn next_expired(&self, now: Timestamp) -> Option<Slot> {

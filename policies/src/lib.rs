@@ -9,8 +9,8 @@ mod expiry;
 mod hybrid;
 mod lru_bound;
 mod policy;
-mod slot_list;
 mod sliding_ttl;
+mod slot_list;
 mod time;
 
 pub use any_policy::AnyPolicy;
@@ -19,6 +19,6 @@ pub use expiry::Expiry;
 pub use hybrid::Hybrid;
 pub use lru_bound::LruBound;
 pub use policy::{Policy, RemovalCause};
-pub use slot_list::{Slot, SlotList};
 pub use sliding_ttl::SlidingTtl;
+pub use slot_list::{Slot, SlotList};
 pub use time::Timestamp;

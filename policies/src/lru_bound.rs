@@ -28,7 +28,10 @@ impl LruBound {
     /// [`PolicyError::ZeroCapacity`] if `capacity` is zero,
     /// [`PolicyError::CapacityTooLarge`] above [`Slot::LIMIT`].
     pub fn new(capacity: usize) -> Result<Self, PolicyError> {
-        Ok(LruBound { capacity: checked_capacity(capacity)?, order: SlotList::new() })
+        Ok(LruBound {
+            capacity: checked_capacity(capacity)?,
+            order: SlotList::new(),
+        })
     }
 
     /// The bound.
@@ -41,7 +44,10 @@ impl LruBound {
 pub(crate) fn checked_capacity(capacity: usize) -> Result<usize, PolicyError> {
     match capacity {
         0 => Err(PolicyError::ZeroCapacity),
-        c if c > Slot::LIMIT => Err(PolicyError::CapacityTooLarge { capacity, max: Slot::LIMIT }),
+        c if c > Slot::LIMIT => Err(PolicyError::CapacityTooLarge {
+            capacity,
+            max: Slot::LIMIT,
+        }),
         c => Ok(c),
     }
 }
@@ -60,6 +66,8 @@ impl Policy for LruBound {
     }
 
     fn next_victim(&self) -> Option<Slot> {
-        (self.order.len() > self.capacity).then(|| self.order.front()).flatten()
+        (self.order.len() > self.capacity)
+            .then(|| self.order.front())
+            .flatten()
     }
 }

@@ -45,7 +45,9 @@ impl SlidingTtl {
 
     fn with_expiry(ttl: Duration, max_lifetime: Option<Duration>) -> Result<Self, PolicyError> {
         let expiry = checked_expiry(ttl, max_lifetime)?;
-        Ok(SlidingTtl { deadlines: Deadlines::new(expiry) })
+        Ok(SlidingTtl {
+            deadlines: Deadlines::new(expiry),
+        })
     }
 
     /// The sliding TTL.
@@ -70,7 +72,10 @@ pub(crate) fn checked_expiry(
     if let Some(max_lifetime) = max_lifetime.filter(|&max| max < ttl) {
         return Err(PolicyError::MaxLifetimeShorterThanTtl { ttl, max_lifetime });
     }
-    Ok(Expiry { ttl: Some(ttl), max_lifetime })
+    Ok(Expiry {
+        ttl: Some(ttl),
+        max_lifetime,
+    })
 }
 
 impl Policy for SlidingTtl {

@@ -35,7 +35,10 @@ struct Link {
     next: u32,
 }
 
-const DETACHED_LINK: Link = Link { prev: DETACHED, next: DETACHED };
+const DETACHED_LINK: Link = Link {
+    prev: DETACHED,
+    next: DETACHED,
+};
 
 /// A doubly linked list of slots kept inside one `Vec`: O(1) push, remove and
 /// move, and no heap allocation per entry (8 bytes a slot).
@@ -77,7 +80,12 @@ impl std::fmt::Debug for SlotList {
 impl SlotList {
     /// An empty list.
     pub const fn new() -> Self {
-        SlotList { links: Vec::new(), head: NIL, tail: NIL, len: 0 }
+        SlotList {
+            links: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            len: 0,
+        }
     }
 
     /// How many slots are in the list.
@@ -97,7 +105,9 @@ impl SlotList {
 
     /// Whether `slot` is in the list.
     pub fn contains(&self, slot: Slot) -> bool {
-        self.links.get(slot.index()).is_some_and(|l| l.prev != DETACHED)
+        self.links
+            .get(slot.index())
+            .is_some_and(|l| l.prev != DETACHED)
     }
 
     /// Appends `slot`; if it is already in the list, moves it to the back.
@@ -107,7 +117,10 @@ impl SlotList {
         } else if slot.index() >= self.links.len() {
             self.links.resize(slot.index() + 1, DETACHED_LINK);
         }
-        self.links[slot.index()] = Link { prev: self.tail, next: NIL };
+        self.links[slot.index()] = Link {
+            prev: self.tail,
+            next: NIL,
+        };
         match self.tail {
             NIL => self.head = slot.0,
             tail => self.links[tail as usize].next = slot.0,

@@ -1,0 +1,2 @@
+//! tenure-benches (work in progress).
+#![forbid(unsafe_code)]

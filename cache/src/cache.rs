@@ -1,0 +1,991 @@
+//! The concurrent cache.
+//!
+//! # How a hit stays cheap
+//!
+//! Entries live in a sharded hash table, one reader-writer lock per shard. A hit
+//! takes its shard's lock *shared*, checks the entry's deadline against one clock
+//! read (skipped entirely when the policy has no time rule), stores the new access
+//! time in the entry's atomic, clones the value, and appends `(slot, time)` to its
+//! thread's read buffer ([`read_buffer`](crate::read_buffer)). Nothing is
+//! allocated and no lock is taken exclusively. One hit in
+//! [`STRIPE_LEN`](crate::read_buffer::STRIPE_LEN) finds its buffer full and
+//! *tries* the policy lock to drain it; if the lock is busy it moves on.
+//!
+//! # Writes
+//!
+//! Every write (insert, remove, a creation, a read that meets an expired entry,
+//! maintenance) takes the policy lock, replays the read buffers into the policy,
+//! reclaims every expired entry, applies its change, and evicts while the policy
+//! is over its bound. Removed entries are collected and handed to the removal
+//! listener after every lock is released.
+//!
+//! Lock order: policy lock, then a shard's table lock; or a shard's flight lock,
+//! then a table lock (shared). No code waits for a flight or policy lock while it
+//! holds a table lock.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::future::Future;
+use std::hash::{BuildHasher, Hash};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::time::Duration;
+
+use hashbrown::HashTable;
+
+use crate::clock::{Clock, SystemClock};
+use crate::flight::{Flight, Flights, Join};
+use crate::read_buffer::{Recorded, Stripe};
+use crate::stats::{CacheStats, WriteCounters, bump};
+use crate::sweeper::{StopHandle, Sweeper};
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock, thread_stripe};
+use crate::{AnyPolicy, CacheConfig, ConfigError, Expiry, Policy, RemovalCause, Slot, Timestamp};
+
+/// The removal listener: called with each removed key, value and cause, after
+/// every internal lock is released.
+pub type RemovalListener<K, V> = Arc<dyn Fn(K, V, RemovalCause) + Send + Sync>;
+
+type Hasher = foldhash::fast::RandomState;
+
+/// A stored entry. `id` is the policy slot in the low 32 bits and the slot's
+/// generation in the high 32, so a stale buffered read of a reused slot is ignored.
+struct Entry<K, V> {
+    key: K,
+    value: V,
+    id: u64,
+    created: Timestamp,
+    last_access: AtomicU64,
+}
+
+impl<K, V> Entry<K, V> {
+    fn is_expired(&self, expiry: &Expiry, now: Timestamp) -> bool {
+        let last = Timestamp::from_nanos(self.last_access.load(Ordering::Relaxed));
+        expiry.is_expired(self.created, last, now)
+    }
+}
+
+fn slot_of(id: u64) -> Slot {
+    Slot::new(id as u32)
+}
+
+#[derive(Clone, Copy)]
+struct SlotMeta {
+    hash: u64,
+    generation: u32,
+    live: bool,
+}
+
+/// Everything behind the policy lock.
+struct Core<P> {
+    policy: P,
+    slots: Vec<SlotMeta>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+impl<P: Policy> Core<P> {
+    fn alloc(&mut self, hash: u64, now: Timestamp) -> u64 {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                let index = u32::try_from(self.slots.len())
+                    .ok()
+                    .filter(|&i| (i as usize) < Slot::LIMIT)
+                    .expect("tenure: more than 4 billion live entries");
+                self.slots.push(SlotMeta {
+                    hash,
+                    generation: 0,
+                    live: false,
+                });
+                index
+            }
+        };
+        let meta = &mut self.slots[index as usize];
+        meta.hash = hash;
+        meta.live = true;
+        self.len += 1;
+        self.policy.on_insert(Slot::new(index), now);
+        u64::from(meta.generation) << 32 | u64::from(index)
+    }
+
+    fn release(&mut self, slot: Slot) {
+        let meta = &mut self.slots[slot.index()];
+        if meta.live {
+            meta.live = false;
+            meta.generation = meta.generation.wrapping_add(1);
+            self.free.push(slot.index() as u32);
+            self.len -= 1;
+        }
+        self.policy.on_remove(slot);
+    }
+
+    /// The slot `id` names, if that entry is still in the cache.
+    fn live(&self, id: u64) -> Option<Slot> {
+        let meta = self.slots.get(id as u32 as usize)?;
+        (meta.live && u64::from(meta.generation) == id >> 32).then_some(slot_of(id))
+    }
+
+    fn id(&self, slot: Slot) -> Option<u64> {
+        let meta = self.slots.get(slot.index())?;
+        meta.live
+            .then(|| u64::from(meta.generation) << 32 | slot.index() as u64)
+    }
+}
+
+/// Removed entries waiting to be handed to the listener once the locks are gone.
+pub(crate) struct Removals<K, V>(Vec<(K, V, RemovalCause)>);
+
+type Table<K, V> = RwLock<HashTable<Entry<K, V>>>;
+
+pub(crate) struct Inner<K, V, P> {
+    tables: Box<[Table<K, V>]>,
+    flights: Flights<K, V>,
+    core: Mutex<Core<P>>,
+    stripes: Box<[Stripe]>,
+    expiry: Expiry,
+    clock: Arc<dyn Clock>,
+    hasher: Hasher,
+    len: AtomicUsize,
+    listener: Option<RemovalListener<K, V>>,
+    counters: WriteCounters,
+    sweepers: Mutex<Vec<StopHandle>>,
+    owned_sweeper: Mutex<Option<Sweeper>>,
+}
+
+impl<K, V, P> Drop for Inner<K, V, P> {
+    fn drop(&mut self) {
+        for stop in self.sweepers.lock().drain(..) {
+            stop.stop();
+        }
+    }
+}
+
+/// A concurrent keyed cache for values that are costly to make: clients,
+/// connections, sessions. See the [crate docs](crate) for an overview.
+///
+/// `Cache` is a handle: clones share one cache. `V` is returned by clone, so it
+/// should be cheap to clone (an `Arc`, or a client that is itself a handle).
+///
+/// ```
+/// use std::time::Duration;
+/// use tenure::{Cache, Hybrid};
+///
+/// let cache = Cache::new(Hybrid::new(Duration::from_secs(3600), 10_000)?);
+/// let client = cache.get_or_create("key-1".to_string(), || std::sync::Arc::new(42));
+/// assert_eq!(*client, 42);
+/// assert_eq!(cache.get("key-1").as_deref(), Some(&42));
+/// # Ok::<(), tenure::PolicyError>(())
+/// ```
+pub struct Cache<K, V, P = AnyPolicy> {
+    inner: Arc<Inner<K, V, P>>,
+}
+
+impl<K, V, P> Clone for Cache<K, V, P> {
+    fn clone(&self) -> Self {
+        Cache {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<K, V, P> fmt::Debug for Cache<K, V, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cache")
+            .field("len", &self.inner.len.load(Ordering::Relaxed))
+            .field("expiry", &self.inner.expiry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Cache`] before it is built.
+///
+/// ```
+/// use std::time::Duration;
+/// use tenure::{Cache, ManualClock, RemovalCause, SlidingTtl};
+///
+/// let clock = ManualClock::new();
+/// let cache: Cache<&str, u32, SlidingTtl> = Cache::builder(SlidingTtl::new(Duration::from_secs(60))?)
+///     .clock(clock.clone())
+///     .listener(|key, value, cause| println!("{key} = {value} left: {cause:?}"))
+///     .build();
+/// cache.insert("a", 1);
+/// clock.advance(Duration::from_secs(60));
+/// assert_eq!(cache.get("a"), None); // expired exactly at t + ttl
+/// # Ok::<(), tenure::PolicyError>(())
+/// ```
+#[must_use]
+pub struct CacheBuilder<K, V, P> {
+    policy: P,
+    clock: Option<Arc<dyn Clock>>,
+    listener: Option<RemovalListener<K, V>>,
+    shards: Option<usize>,
+    sweep_interval: Option<Duration>,
+}
+
+impl<K, V, P> fmt::Debug for CacheBuilder<K, V, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CacheBuilder")
+            .field("shards", &self.shards)
+            .field("sweep_interval", &self.sweep_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K, V, P> CacheBuilder<K, V, P>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+{
+    /// Reads time from `clock` instead of the [`SystemClock`].
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Calls `listener(key, value, cause)` for every entry that leaves the cache,
+    /// once, with no internal lock held (so it may call back into the cache).
+    ///
+    /// If the listener panics, the entries removed by the same call are still each
+    /// passed to it, and the first panic then resumes in the caller; the cache
+    /// itself stays consistent and usable.
+    pub fn listener(
+        mut self,
+        listener: impl Fn(K, V, RemovalCause) + Send + Sync + 'static,
+    ) -> Self {
+        self.listener = Some(Arc::new(listener));
+        self
+    }
+
+    /// The number of table shards (rounded up to a power of two). The default,
+    /// four per available CPU, suits most programs.
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = Some(shards.max(1).next_power_of_two());
+        self
+    }
+
+    /// Reclaims expired entries in the background every `interval`: on a tokio
+    /// task if the `tokio` feature is on and this is called inside a runtime, on a
+    /// std thread otherwise. The sweeper stops when the cache is dropped.
+    pub fn sweep_every(mut self, interval: Duration) -> Self {
+        self.sweep_interval = Some(interval);
+        self
+    }
+
+    /// Builds the cache (and starts its sweeper, if one was asked for).
+    pub fn build(self) -> Cache<K, V, P> {
+        let shards = self.shards.unwrap_or_else(default_shards);
+        let expiry = self.policy.expiry();
+        let inner = Inner {
+            tables: (0..shards).map(|_| RwLock::new(HashTable::new())).collect(),
+            flights: Flights::new(shards),
+            core: Mutex::new(Core {
+                policy: self.policy,
+                slots: Vec::new(),
+                free: Vec::new(),
+                len: 0,
+            }),
+            stripes: (0..shards).map(|_| Stripe::default()).collect(),
+            expiry,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock::new())),
+            hasher: Hasher::default(),
+            len: AtomicUsize::new(0),
+            listener: self.listener,
+            counters: WriteCounters::default(),
+            sweepers: Mutex::new(Vec::new()),
+            owned_sweeper: Mutex::new(None),
+        };
+        let cache = Cache {
+            inner: Arc::new(inner),
+        };
+        if let Some(interval) = self.sweep_interval {
+            let sweeper = cache.start_default_sweeper(interval);
+            *cache.inner.owned_sweeper.lock() = Some(sweeper);
+        }
+        cache
+    }
+}
+
+fn default_shards() -> usize {
+    (crate::sync::cpus() * 4).next_power_of_two()
+}
+
+impl<K, V> CacheBuilder<K, V, AnyPolicy>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// A builder with the policy and sweeper interval of `config`.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the offending field.
+    pub fn from_config(config: &CacheConfig) -> Result<Self, ConfigError> {
+        let mut builder = Cache::builder(config.to_policy()?);
+        builder.sweep_interval = config.sweep_interval();
+        Ok(builder)
+    }
+}
+
+impl<K, V> Cache<K, V, AnyPolicy>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// A cache as `config` describes it (see [`CacheConfig`]).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the offending field.
+    pub fn from_config(config: &CacheConfig) -> Result<Self, ConfigError> {
+        Ok(CacheBuilder::from_config(config)?.build())
+    }
+}
+
+/// Whether a table lookup found a live entry.
+enum Lookup<V> {
+    Hit(V),
+    Miss,
+    Expired,
+}
+
+impl<K, V, P> Cache<K, V, P>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+{
+    /// A cache with `policy` and default settings.
+    pub fn new(policy: P) -> Self {
+        Self::builder(policy).build()
+    }
+
+    /// A [`CacheBuilder`] for a clock, a listener or a sweeper.
+    pub fn builder(policy: P) -> CacheBuilder<K, V, P> {
+        CacheBuilder {
+            policy,
+            clock: None,
+            listener: None,
+            shards: None,
+            sweep_interval: None,
+        }
+    }
+
+    /// The live value for `key`, if any. A hit refreshes the entry's sliding
+    /// deadline and its LRU position. An expired entry is never returned.
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.inner.hasher.hash_one(key);
+        let stripe = self.inner.stripe();
+        match self.inner.lookup(key, hash) {
+            Lookup::Hit(v) => {
+                bump(&stripe.hits);
+                Some(v)
+            }
+            Lookup::Miss => {
+                bump(&stripe.misses);
+                None
+            }
+            Lookup::Expired => {
+                bump(&stripe.misses);
+                self.run_maintenance();
+                None
+            }
+        }
+    }
+
+    /// Whether `key` has a live entry. Unlike [`get`](Cache::get) this is not an
+    /// access: it moves no deadline and no LRU position, and counts in no stat.
+    pub fn contains<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let inner = &self.inner;
+        let hash = inner.hasher.hash_one(key);
+        let table = inner.table(hash).read();
+        table
+            .find(hash, |e| e.key.borrow() == key)
+            .is_some_and(|e| {
+                !inner.expiry.uses_time() || !e.is_expired(&inner.expiry, inner.clock.now())
+            })
+    }
+
+    /// Stores `value` under `key`, returning the live value it replaced (which the
+    /// listener also receives, with [`RemovalCause::Replaced`]). The entry starts a
+    /// new life: its TTL and maximum lifetime count from now.
+    pub fn insert(&self, key: K, value: V) -> Option<V> {
+        let hash = self.inner.hasher.hash_one(&key);
+        let (replaced, removals) = self.inner.write(|w| w.insert(key, hash, value));
+        self.inner.notify(removals);
+        replaced
+    }
+
+    /// Removes `key`, returning its live value (also passed to the listener with
+    /// [`RemovalCause::Removed`]).
+    pub fn remove<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.inner.hasher.hash_one(key);
+        let (removed, removals) = self.inner.write(|w| {
+            let id = w
+                .inner
+                .table(hash)
+                .read()
+                .find(hash, |e| e.key.borrow() == key)?
+                .id;
+            w.remove(id, RemovalCause::Removed)
+        });
+        self.inner.notify(removals);
+        removed
+    }
+
+    /// Removes every live entry for which `predicate(key, value)` is true
+    /// ([`RemovalCause::Removed`]); returns how many. The predicate runs under the
+    /// cache's locks: it must not call back into this cache.
+    pub fn invalidate_if(&self, mut predicate: impl FnMut(&K, &V) -> bool) -> usize {
+        let (count, removals) = self
+            .inner
+            .write(|w| w.remove_where(&mut predicate, RemovalCause::Removed));
+        self.inner.notify(removals);
+        count
+    }
+
+    /// Removes every entry ([`RemovalCause::Cleared`]).
+    pub fn clear(&self) {
+        let (_, removals) = self
+            .inner
+            .write(|w| w.remove_where(&mut |_, _| true, RemovalCause::Cleared));
+        self.inner.notify(removals);
+    }
+
+    /// The number of entries held. Expired entries count until they are reclaimed
+    /// (by the next write, [`run_maintenance`](Cache::run_maintenance) or a sweeper);
+    /// they are never returned. Never more than a bounded policy's capacity.
+    pub fn len(&self) -> usize {
+        self.inner.len.load(Ordering::Acquire)
+    }
+
+    /// Whether [`len`](Cache::len) is zero.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The keys of every live entry, in no particular order.
+    pub fn keys(&self) -> Vec<K>
+    where
+        K: Clone,
+    {
+        let inner = &self.inner;
+        let now = inner.now();
+        let mut keys = Vec::with_capacity(self.len());
+        for table in inner.tables.iter() {
+            let table = table.read();
+            keys.extend(
+                table
+                    .iter()
+                    .filter(|e| !e.is_expired(&inner.expiry, now))
+                    .map(|e| e.key.clone()),
+            );
+        }
+        keys
+    }
+
+    /// Replays buffered reads into the policy and reclaims every expired entry now.
+    /// Sweepers call this; so can you, e.g. from your own timer.
+    pub fn run_maintenance(&self) {
+        self.inner.maintain();
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> CacheStats {
+        let inner = &self.inner;
+        let sum = |f: fn(&Stripe) -> &AtomicU64| {
+            inner
+                .stripes
+                .iter()
+                .map(|s| f(s).load(Ordering::Relaxed))
+                .sum()
+        };
+        CacheStats {
+            hits: sum(|s| &s.hits),
+            misses: sum(|s| &s.misses),
+            creations: inner.counters.creations.load(Ordering::Relaxed),
+            creation_failures: inner.counters.creation_failures.load(Ordering::Relaxed),
+            removals: inner.counters.removal_counts(),
+            len: self.len(),
+        }
+    }
+
+    /// The value for `key`, made by `create` if there is none. Concurrent callers
+    /// for the same key wait for one creator and share its value; callers for other
+    /// keys never wait on it. If the creator panics, one waiter takes over.
+    pub fn get_or_create(&self, key: K, create: impl FnOnce() -> V) -> V
+    where
+        K: Clone,
+    {
+        match self.try_get_or_create(key, || Ok::<V, std::convert::Infallible>(create())) {
+            Ok(v) => v,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Like [`get_or_create`](Cache::get_or_create) with a fallible creator. An
+    /// error is returned to this caller and not cached; a caller waiting on this
+    /// creation then runs its own creator.
+    ///
+    /// # Errors
+    /// Whatever `create` returned.
+    pub fn try_get_or_create<E>(
+        &self,
+        key: K,
+        create: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E>
+    where
+        K: Clone,
+    {
+        let creation = loop {
+            match self.inner.join(&key) {
+                Joined::Hit(v) => return Ok(v),
+                Joined::Wait(flight) => {
+                    if let Some(v) = flight.wait() {
+                        return Ok(v);
+                    }
+                }
+                Joined::Create(creation) => break creation,
+            }
+        };
+        let value = create()?;
+        Ok(creation.finish(key, value))
+    }
+
+    /// The async form of [`get_or_create`](Cache::get_or_create). If the creating
+    /// future is dropped before it finishes, one waiter takes over.
+    pub async fn get_or_create_async<F>(&self, key: K, create: impl FnOnce() -> F) -> V
+    where
+        K: Clone,
+        F: Future<Output = V>,
+    {
+        let create = || async { Ok::<V, std::convert::Infallible>(create().await) };
+        match self.try_get_or_create_async(key, create).await {
+            Ok(v) => v,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The async form of [`try_get_or_create`](Cache::try_get_or_create).
+    ///
+    /// # Errors
+    /// Whatever `create`'s future returned.
+    pub async fn try_get_or_create_async<F, E>(
+        &self,
+        key: K,
+        create: impl FnOnce() -> F,
+    ) -> Result<V, E>
+    where
+        K: Clone,
+        F: Future<Output = Result<V, E>>,
+    {
+        let creation = loop {
+            match self.inner.join(&key) {
+                Joined::Hit(v) => return Ok(v),
+                Joined::Wait(flight) => {
+                    if let Some(v) = std::future::poll_fn(|cx| flight.poll_wait(cx)).await {
+                        return Ok(v);
+                    }
+                }
+                Joined::Create(creation) => break creation,
+            }
+        };
+        let value = create().await?;
+        Ok(creation.finish(key, value))
+    }
+
+    /// Starts a sweeper on a std thread that calls
+    /// [`run_maintenance`](Cache::run_maintenance) every `interval`. It holds only a
+    /// weak reference: it stops when the returned handle or the cache is dropped,
+    /// and never keeps the process alive.
+    pub fn start_sweeper(&self, interval: Duration) -> Sweeper {
+        self.register(Sweeper::thread(self.weak(), interval))
+    }
+
+    /// Starts a sweeper as a task on the current tokio runtime (which also makes it
+    /// follow tokio's paused time in tests). Stops like
+    /// [`start_sweeper`](Cache::start_sweeper)'s.
+    ///
+    /// # Errors
+    /// [`crate::SweeperError`] if called outside a tokio runtime.
+    #[cfg(feature = "tokio")]
+    pub fn start_tokio_sweeper(&self, interval: Duration) -> Result<Sweeper, crate::SweeperError> {
+        Ok(self.register(Sweeper::tokio(self.weak(), interval)?))
+    }
+
+    fn start_default_sweeper(&self, interval: Duration) -> Sweeper {
+        #[cfg(feature = "tokio")]
+        if let Ok(sweeper) = self.start_tokio_sweeper(interval) {
+            return sweeper;
+        }
+        self.start_sweeper(interval)
+    }
+
+    fn weak(&self) -> crate::sync::Weak<dyn crate::sweeper::Maintain> {
+        let strong: Arc<dyn crate::sweeper::Maintain> = self.inner.clone();
+        Arc::downgrade(&strong)
+    }
+
+    fn register(&self, sweeper: Sweeper) -> Sweeper {
+        self.inner.sweepers.lock().push(sweeper.stop_handle());
+        sweeper
+    }
+}
+
+/// What [`Inner::join`] found.
+enum Joined<'a, K, V, P> {
+    Hit(V),
+    Wait(Arc<Flight<V>>),
+    Create(Creation<'a, K, V, P>),
+}
+
+/// The right, and duty, to create the value for a key. Dropping it unfinished
+/// (error, panic, cancellation) abandons the flight so a waiter can take over.
+struct Creation<'a, K, V, P> {
+    inner: &'a Inner<K, V, P>,
+    hash: u64,
+    flight: Option<Arc<Flight<V>>>,
+}
+
+impl<K, V, P> Creation<'_, K, V, P>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+{
+    /// Stores `value`, hands it to the waiters, then runs the listener.
+    fn finish(mut self, key: K, value: V) -> V {
+        let inner = self.inner;
+        let hash = self.hash;
+        let (_, removals) = inner.write(|w| w.insert(key, hash, value.clone()));
+        bump(&inner.counters.creations);
+        if let Some(flight) = self.flight.take() {
+            inner
+                .flights
+                .retire(hash, inner.shard_index(hash), &flight, Some(value.clone()));
+        }
+        inner.notify(removals);
+        value
+    }
+}
+
+impl<K, V, P> Drop for Creation<'_, K, V, P> {
+    fn drop(&mut self) {
+        if let Some(flight) = self.flight.take() {
+            bump(&self.inner.counters.creation_failures);
+            let shard = self.inner.shard_index(self.hash);
+            self.inner.flights.retire(self.hash, shard, &flight, None);
+        }
+    }
+}
+
+impl<K, V, P> Inner<K, V, P> {
+    fn shard_index(&self, hash: u64) -> usize {
+        // hashbrown uses the low bits to place an entry and the top 7 as its tag;
+        // the shard comes from bits in between so neither loses entropy.
+        (hash >> 40) as usize & (self.tables.len() - 1)
+    }
+}
+
+impl<K, V, P> Inner<K, V, P>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+{
+    fn table(&self, hash: u64) -> &Table<K, V> {
+        &self.tables[self.shard_index(hash)]
+    }
+
+    fn stripe(&self) -> &Stripe {
+        &self.stripes[thread_stripe() & (self.stripes.len() - 1)]
+    }
+
+    fn now(&self) -> Timestamp {
+        if self.expiry.uses_time() {
+            self.clock.now()
+        } else {
+            Timestamp::ZERO
+        }
+    }
+
+    /// The hit path. No stats; callers count.
+    fn lookup<Q>(&self, key: &Q, hash: u64) -> Lookup<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let table = self.table(hash).read();
+        let Some(entry) = table.find(hash, |e| e.key.borrow() == key) else {
+            return Lookup::Miss;
+        };
+        let mut now = Timestamp::ZERO;
+        if self.expiry.uses_time() {
+            now = self.clock.now();
+            if entry.is_expired(&self.expiry, now) {
+                return Lookup::Expired;
+            }
+            entry.last_access.store(now.as_nanos(), Ordering::Relaxed);
+        }
+        let value = entry.value.clone();
+        let id = entry.id;
+        drop(table);
+        if self.stripe().record(id, now.as_nanos()) == Recorded::Full {
+            if let Some(mut core) = self.core.try_lock() {
+                self.drain(&mut core);
+            }
+        }
+        Lookup::Hit(value)
+    }
+
+    /// Replays every read buffer into the policy.
+    fn drain(&self, core: &mut Core<P>) {
+        for stripe in self.stripes.iter() {
+            stripe.drain(|id, time| {
+                if let Some(slot) = core.live(id) {
+                    core.policy.on_access(slot, Timestamp::from_nanos(time));
+                }
+            });
+        }
+    }
+
+    /// Runs `op` as a write: under the policy lock, after replaying reads and
+    /// reclaiming expired entries, and followed by eviction down to the bound.
+    /// The caller hands the returned removals to [`Inner::notify`].
+    fn write<R>(&self, op: impl FnOnce(&mut Writer<'_, K, V, P>) -> R) -> (R, Removals<K, V>) {
+        let mut core = self.core.lock();
+        self.drain(&mut core);
+        let mut w = Writer {
+            inner: self,
+            core: &mut core,
+            now: self.now(),
+            removed: Vec::new(),
+        };
+        w.reclaim_expired();
+        let result = op(&mut w);
+        w.evict_over_bound();
+        let removed = w.removed;
+        self.len.store(core.len, Ordering::Release);
+        (result, Removals(removed))
+    }
+
+    fn maintain(&self) {
+        let ((), removals) = self.write(|_| ());
+        self.notify(removals);
+    }
+
+    /// Hands removed entries to the listener, each once, with no lock held.
+    fn notify(&self, removals: Removals<K, V>) {
+        for (_, _, cause) in &removals.0 {
+            self.counters.removed(*cause);
+        }
+        let Some(listener) = &self.listener else {
+            return;
+        };
+        let mut first_panic = None;
+        for (key, value, cause) in removals.0 {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| listener(key, value, cause))) {
+                first_panic.get_or_insert(panic);
+            }
+        }
+        if let Some(panic) = first_panic {
+            resume_unwind(panic);
+        }
+    }
+
+    /// Finds the value for `key`, a flight to wait on, or the right to create.
+    fn join(&self, key: &K) -> Joined<'_, K, V, P>
+    where
+        K: Clone,
+    {
+        let hash = self.hasher.hash_one(key);
+        let stripe = self.stripe();
+        match self.lookup(key, hash) {
+            Lookup::Hit(v) => {
+                bump(&stripe.hits);
+                return Joined::Hit(v);
+            }
+            Lookup::Expired => self.maintain(),
+            Lookup::Miss => {}
+        }
+        let shard = self.shard_index(hash);
+        let recheck = || match self.lookup(key, hash) {
+            Lookup::Hit(v) => Some(v),
+            Lookup::Miss | Lookup::Expired => None,
+        };
+        match self.flights.join(key, hash, shard, recheck) {
+            Err(v) => {
+                bump(&stripe.hits);
+                Joined::Hit(v)
+            }
+            Ok(Join::Wait(flight)) => {
+                bump(&stripe.misses);
+                Joined::Wait(flight)
+            }
+            Ok(Join::Create(flight)) => {
+                bump(&stripe.misses);
+                Joined::Create(Creation {
+                    inner: self,
+                    hash,
+                    flight: Some(flight),
+                })
+            }
+        }
+    }
+}
+
+/// A write in progress: holds the policy lock.
+struct Writer<'a, K, V, P> {
+    inner: &'a Inner<K, V, P>,
+    core: &'a mut Core<P>,
+    now: Timestamp,
+    removed: Vec<(K, V, RemovalCause)>,
+}
+
+impl<K, V, P> Writer<'_, K, V, P>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+{
+    fn insert(&mut self, key: K, hash: u64, value: V) -> Option<V> {
+        let inner = self.inner;
+        let mut table = inner.table(hash).write();
+        let old = match table.find_entry(hash, |e| e.key == key) {
+            Ok(found) => Some(found.remove().0),
+            Err(_) => None,
+        };
+        if let Some(old) = &old {
+            self.core.release(slot_of(old.id));
+        }
+        let id = self.core.alloc(hash, self.now);
+        let entry = Entry {
+            key,
+            value,
+            id,
+            created: self.now,
+            last_access: AtomicU64::new(self.now.as_nanos()),
+        };
+        table.insert_unique(hash, entry, |e| inner.hasher.hash_one(&e.key));
+        drop(table);
+        let old = old?;
+        self.removed
+            .push((old.key, old.value.clone(), RemovalCause::Replaced));
+        Some(old.value)
+    }
+
+    /// Removes the entry `id` names, returning its value.
+    fn remove(&mut self, id: u64, cause: RemovalCause) -> Option<V> {
+        let slot = self.core.live(id)?;
+        let hash = self.core.slots[slot.index()].hash;
+        let entry = match self
+            .inner
+            .table(hash)
+            .write()
+            .find_entry(hash, |e| e.id == id)
+        {
+            Ok(found) => found.remove().0,
+            Err(_) => {
+                self.core.release(slot);
+                return None;
+            }
+        };
+        self.core.release(slot);
+        let value = entry.value.clone();
+        self.removed.push((entry.key, entry.value, cause));
+        Some(value)
+    }
+
+    fn remove_where(
+        &mut self,
+        predicate: &mut dyn FnMut(&K, &V) -> bool,
+        cause: RemovalCause,
+    ) -> usize {
+        let before = self.removed.len();
+        for table in self.inner.tables.iter() {
+            let mut table = table.write();
+            for entry in table.extract_if(|e| predicate(&e.key, &e.value)) {
+                self.core.release(slot_of(entry.id));
+                self.removed.push((entry.key, entry.value, cause));
+            }
+        }
+        self.removed.len() - before
+    }
+
+    /// Removes every entry the policy finds expired, after checking each against
+    /// the entry's own latest access (a buffered read may not have reached the
+    /// policy yet).
+    fn reclaim_expired(&mut self) {
+        if !self.inner.expiry.uses_time() {
+            return;
+        }
+        // A correct policy proposes each entry at most twice (once stale); the
+        // budget only guards against a custom policy that keeps proposing.
+        let mut budget = 2 * self.core.slots.len() + 1;
+        while let Some(slot) = self.core.policy.next_expired(self.now) {
+            budget -= 1;
+            if budget == 0 {
+                break;
+            }
+            let Some(id) = self.core.id(slot) else {
+                self.core.policy.on_remove(slot);
+                continue;
+            };
+            let hash = self.core.slots[slot.index()].hash;
+            let alive = self
+                .inner
+                .table(hash)
+                .read()
+                .find(hash, |e| e.id == id)
+                .map(|e| {
+                    let last = e.last_access.load(Ordering::Relaxed);
+                    (!e.is_expired(&self.inner.expiry, self.now)).then_some(last)
+                });
+            match alive {
+                Some(Some(last)) => self
+                    .core
+                    .policy
+                    .on_access(slot, Timestamp::from_nanos(last)),
+                _ => {
+                    self.remove(id, RemovalCause::Expired);
+                }
+            }
+        }
+    }
+
+    fn evict_over_bound(&mut self) {
+        let mut budget = self.core.slots.len() + 1;
+        while let Some(slot) = self.core.policy.next_victim() {
+            budget -= 1;
+            if budget == 0 {
+                break;
+            }
+            match self.core.id(slot) {
+                Some(id) => {
+                    self.remove(id, RemovalCause::Capacity);
+                }
+                None => self.core.policy.on_remove(slot),
+            }
+        }
+    }
+}
+
+impl<K, V, P> crate::sweeper::Maintain for Inner<K, V, P>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+{
+    fn maintain(&self) {
+        Inner::maintain(self);
+    }
+}

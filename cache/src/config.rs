@@ -1,0 +1,181 @@
+//! One serde type that picks the policy and its numbers.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AnyPolicy, HumanDuration, Hybrid, LruBound, PolicyError, SlidingTtl};
+
+/// Which built-in policy a [`CacheConfig`] selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyKind {
+    /// [`SlidingTtl`]: needs `ttl`; `max_lifetime` optional.
+    SlidingTtl,
+    /// [`LruBound`]: needs `capacity`.
+    #[serde(alias = "lru-bound")]
+    Lru,
+    /// [`Hybrid`]: needs `ttl` and `capacity`; `max_lifetime` optional.
+    Hybrid,
+}
+
+impl fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PolicyKind::SlidingTtl => "sliding-ttl",
+            PolicyKind::Lru => "lru",
+            PolicyKind::Hybrid => "hybrid",
+        })
+    }
+}
+
+/// A cache's configuration, as read from TOML, JSON or any serde format.
+///
+/// Durations are human strings (`"1h"`, `"90s"`, `"1h30m"`) or whole seconds.
+/// Unknown fields are rejected. [`CacheConfig::to_policy`] checks the numbers and
+/// says which field is wrong.
+///
+/// TOML:
+/// ```
+/// # use tenure::{CacheConfig, PolicyKind};
+/// let config: CacheConfig = toml::from_str(r#"
+///     policy = "hybrid"
+///     ttl = "1h"
+///     capacity = 10000
+///     max_lifetime = "24h"
+///     sweep_interval = "5m"
+/// "#)?;
+/// assert_eq!(config.policy, PolicyKind::Hybrid);
+/// config.to_policy()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// JSON:
+/// ```
+/// # use tenure::CacheConfig;
+/// let config: CacheConfig = serde_json::from_str(r#"{"policy": "lru", "capacity": 5000}"#)?;
+/// let cache = tenure::Cache::<String, u64>::from_config(&config)?;
+/// assert_eq!(cache.len(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// A bad value names its field:
+/// ```
+/// # use tenure::CacheConfig;
+/// let config: CacheConfig = toml::from_str("policy = \"hybrid\"\nttl = \"1h\"\ncapacity = 0")?;
+/// assert_eq!(config.to_policy().unwrap_err().to_string(), "`capacity` must be at least 1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// The policy: `"sliding-ttl"`, `"lru"` or `"hybrid"`.
+    pub policy: PolicyKind,
+    /// Sliding time-to-live (sliding-ttl, hybrid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<HumanDuration>,
+    /// Most entries held (lru, hybrid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<usize>,
+    /// Absolute lifetime, however often an entry is read (sliding-ttl, hybrid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_lifetime: Option<HumanDuration>,
+    /// How often a background sweeper reclaims expired entries; none if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep_interval: Option<HumanDuration>,
+}
+
+/// A [`CacheConfig`] that cannot make a cache. The message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A field the policy needs is absent.
+    #[error("`{field}` is required for policy `{policy}`")]
+    Missing {
+        /// The absent field.
+        field: &'static str,
+        /// The policy that needs it.
+        policy: PolicyKind,
+    },
+    /// A field was given that the policy does not use (likely a mistake).
+    #[error("`{field}` does not apply to policy `{policy}`")]
+    NotApplicable {
+        /// The field given.
+        field: &'static str,
+        /// The policy that ignores it.
+        policy: PolicyKind,
+    },
+    /// `sweep_interval` was zero.
+    #[error("`sweep_interval` must be greater than zero")]
+    ZeroSweepInterval,
+    /// A number the policy rejected.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
+
+impl Default for CacheConfig {
+    /// Hybrid: 1 h sliding TTL, 10,000 entries, a sweep every 5 minutes.
+    fn default() -> Self {
+        CacheConfig {
+            policy: PolicyKind::Hybrid,
+            ttl: Some(HumanDuration(Duration::from_secs(3600))),
+            capacity: Some(10_000),
+            max_lifetime: None,
+            sweep_interval: Some(HumanDuration(Duration::from_secs(300))),
+        }
+    }
+}
+
+impl CacheConfig {
+    /// Checks the config and builds its policy.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first field that is missing, out of range or
+    /// not used by the chosen policy.
+    pub fn to_policy(&self) -> Result<AnyPolicy, ConfigError> {
+        let policy = self.policy;
+        let missing = |field| ConfigError::Missing { field, policy };
+        let unused = |field, present: bool| match present {
+            true => Err(ConfigError::NotApplicable { field, policy }),
+            false => Ok(()),
+        };
+        if self.sweep_interval.is_some_and(|d| d.0.is_zero()) {
+            return Err(ConfigError::ZeroSweepInterval);
+        }
+        let ttl = self.ttl.map(Duration::from);
+        let max_lifetime = self.max_lifetime.map(Duration::from);
+        Ok(match policy {
+            PolicyKind::SlidingTtl => {
+                unused("capacity", self.capacity.is_some())?;
+                let p = SlidingTtl::new(ttl.ok_or(missing("ttl"))?)?;
+                match max_lifetime {
+                    Some(max) => p.with_max_lifetime(max)?,
+                    None => p,
+                }
+                .into()
+            }
+            PolicyKind::Lru => {
+                unused("ttl", ttl.is_some())?;
+                unused("max_lifetime", max_lifetime.is_some())?;
+                LruBound::new(self.capacity.ok_or(missing("capacity"))?)?.into()
+            }
+            PolicyKind::Hybrid => {
+                let p = Hybrid::new(
+                    ttl.ok_or(missing("ttl"))?,
+                    self.capacity.ok_or(missing("capacity"))?,
+                )?;
+                match max_lifetime {
+                    Some(max) => p.with_max_lifetime(max)?,
+                    None => p,
+                }
+                .into()
+            }
+        })
+    }
+
+    /// The sweeper interval, if any.
+    pub fn sweep_interval(&self) -> Option<Duration> {
+        self.sweep_interval.map(Duration::from)
+    }
+}

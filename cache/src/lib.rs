@@ -1,0 +1,31 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod cache;
+mod clock;
+mod config;
+mod duration;
+mod flight;
+mod read_buffer;
+mod stats;
+mod sweeper;
+mod sync;
+mod traits;
+
+pub use cache::{Cache, CacheBuilder, RemovalListener};
+#[cfg(feature = "tokio")]
+pub use clock::TokioClock;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{CacheConfig, ConfigError, PolicyKind};
+pub use duration::{DurationError, HumanDuration};
+pub use stats::{CacheStats, RemovalCounts};
+pub use sweeper::Sweeper;
+#[cfg(feature = "tokio")]
+pub use sweeper::SweeperError;
+pub use tenure_policies::{
+    AnyPolicy, Expiry, Hybrid, LruBound, Policy, PolicyError, RemovalCause, SlidingTtl, Slot,
+    SlotList, Timestamp,
+};
+pub use traits::{BoxCreate, KeyedResourceCache, KeyedResourceCacheExt};

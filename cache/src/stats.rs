@@ -1,0 +1,118 @@
+//! Counters: what the cache did since it was made.
+
+use serde::Serialize;
+
+use crate::RemovalCause;
+use crate::sync::{AtomicU64, Ordering};
+
+/// A snapshot of a cache's counters. Serializes with serde (for a metrics endpoint).
+///
+/// ```
+/// use tenure::{Cache, LruBound};
+///
+/// let cache: Cache<u32, u32, LruBound> = Cache::new(LruBound::new(10)?);
+/// cache.get_or_create(1, || 10);
+/// cache.get_or_create(1, || unreachable!());
+/// let stats = cache.stats();
+/// assert_eq!((stats.hits, stats.misses, stats.creations), (1, 1, 1));
+/// assert_eq!(stats.hit_ratio(), 0.5);
+/// # Ok::<(), tenure::PolicyError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// Lookups that found a live entry.
+    pub hits: u64,
+    /// Lookups that found nothing, or an expired entry.
+    pub misses: u64,
+    /// Values made by a get-or-create creator and stored.
+    pub creations: u64,
+    /// Creators that returned an error, panicked, or were dropped before finishing.
+    pub creation_failures: u64,
+    /// Entries that left the cache, by cause.
+    pub removals: RemovalCounts,
+    /// Entries held when the snapshot was taken.
+    pub len: usize,
+}
+
+impl CacheStats {
+    /// `hits / (hits + misses)`, or 0 before any lookup.
+    pub fn hit_ratio(&self) -> f64 {
+        let lookups = self.hits + self.misses;
+        if lookups == 0 {
+            0.0
+        } else {
+            self.hits as f64 / lookups as f64
+        }
+    }
+}
+
+/// Removals by [`RemovalCause`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RemovalCounts {
+    /// See [`RemovalCause::Expired`].
+    pub expired: u64,
+    /// See [`RemovalCause::Capacity`].
+    pub capacity: u64,
+    /// See [`RemovalCause::Removed`].
+    pub removed: u64,
+    /// See [`RemovalCause::Replaced`].
+    pub replaced: u64,
+    /// See [`RemovalCause::Cleared`].
+    pub cleared: u64,
+}
+
+impl RemovalCounts {
+    /// The count for one cause.
+    pub fn get(&self, cause: RemovalCause) -> u64 {
+        match cause {
+            RemovalCause::Expired => self.expired,
+            RemovalCause::Capacity => self.capacity,
+            RemovalCause::Removed => self.removed,
+            RemovalCause::Replaced => self.replaced,
+            RemovalCause::Cleared => self.cleared,
+            _ => 0,
+        }
+    }
+
+    /// All removals.
+    pub fn total(&self) -> u64 {
+        RemovalCause::ALL.iter().map(|&c| self.get(c)).sum()
+    }
+}
+
+/// The write-side counters (updated rarely, under the policy lock or on a miss).
+#[derive(Debug, Default)]
+pub(crate) struct WriteCounters {
+    pub(crate) creations: AtomicU64,
+    pub(crate) creation_failures: AtomicU64,
+    removals: [AtomicU64; 5],
+}
+
+impl WriteCounters {
+    pub(crate) fn removed(&self, cause: RemovalCause) {
+        let i = RemovalCause::ALL
+            .iter()
+            .position(|&c| c == cause)
+            .unwrap_or(0);
+        self.removals[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn removal_counts(&self) -> RemovalCounts {
+        let [expired, capacity, removed, replaced, cleared] =
+            std::array::from_fn(|i| self.removals[i].load(Ordering::Relaxed));
+        RemovalCounts {
+            expired,
+            capacity,
+            removed,
+            replaced,
+            cleared,
+        }
+    }
+}
+
+/// Bumps a counter by one.
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}

@@ -1,0 +1,2 @@
+//! tenure-openai (work in progress).
+#![forbid(unsafe_code)]

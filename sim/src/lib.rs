@@ -1,0 +1,2 @@
+//! tenure-sim (work in progress).
+#![forbid(unsafe_code)]
