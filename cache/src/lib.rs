@@ -29,3 +29,8 @@ pub use tenure_policies::{
     SlotList, Timestamp,
 };
 pub use traits::{BoxCreate, KeyedResourceCache, KeyedResourceCacheExt};
+
+/// The workspace README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct WorkspaceReadme;
