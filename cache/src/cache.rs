@@ -30,11 +30,10 @@ use std::hash::{BuildHasher, Hash};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::time::Duration;
 
-use hashbrown::HashTable;
-
 use crate::clock::{Clock, SystemClock};
 use crate::flight::{Flight, Flights, Join};
 use crate::read_buffer::{Recorded, Stripe};
+use crate::shard::{Hasher, Shard};
 use crate::stats::{CacheStats, WriteCounters, bump};
 use crate::sweeper::{StopHandle, Sweeper};
 use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock, thread_stripe};
@@ -44,97 +43,16 @@ use crate::{AnyPolicy, CacheConfig, ConfigError, Expiry, Policy, RemovalCause, S
 /// every internal lock is released.
 pub type RemovalListener<K, V> = Arc<dyn Fn(K, V, RemovalCause) + Send + Sync>;
 
-type Hasher = foldhash::fast::RandomState;
-
-/// A stored entry. `id` is the policy slot in the low 32 bits and the slot's
-/// generation in the high 32, so a stale buffered read of a reused slot is ignored.
-struct Entry<K, V> {
-    key: K,
-    value: V,
-    id: u64,
-    created: Timestamp,
-    last_access: AtomicU64,
-}
-
-impl<K, V> Entry<K, V> {
-    fn is_expired(&self, expiry: &Expiry, now: Timestamp) -> bool {
-        let last = Timestamp::from_nanos(self.last_access.load(Ordering::Relaxed));
-        expiry.is_expired(self.created, last, now)
-    }
-}
-
-fn slot_of(id: u64) -> Slot {
-    Slot::new(id as u32)
-}
-
-#[derive(Clone, Copy)]
-struct SlotMeta {
-    hash: u64,
-    generation: u32,
-    live: bool,
-}
-
 /// Everything behind the policy lock.
 struct Core<P> {
     policy: P,
-    slots: Vec<SlotMeta>,
-    free: Vec<u32>,
     len: usize,
-}
-
-impl<P: Policy> Core<P> {
-    fn alloc(&mut self, hash: u64, now: Timestamp) -> u64 {
-        let index = match self.free.pop() {
-            Some(index) => index,
-            None => {
-                let index = u32::try_from(self.slots.len())
-                    .ok()
-                    .filter(|&i| (i as usize) < Slot::LIMIT)
-                    .expect("tenure: more than 4 billion live entries");
-                self.slots.push(SlotMeta {
-                    hash,
-                    generation: 0,
-                    live: false,
-                });
-                index
-            }
-        };
-        let meta = &mut self.slots[index as usize];
-        meta.hash = hash;
-        meta.live = true;
-        self.len += 1;
-        self.policy.on_insert(Slot::new(index), now);
-        u64::from(meta.generation) << 32 | u64::from(index)
-    }
-
-    fn release(&mut self, slot: Slot) {
-        let meta = &mut self.slots[slot.index()];
-        if meta.live {
-            meta.live = false;
-            meta.generation = meta.generation.wrapping_add(1);
-            self.free.push(slot.index() as u32);
-            self.len -= 1;
-        }
-        self.policy.on_remove(slot);
-    }
-
-    /// The slot `id` names, if that entry is still in the cache.
-    fn live(&self, id: u64) -> Option<Slot> {
-        let meta = self.slots.get(id as u32 as usize)?;
-        (meta.live && u64::from(meta.generation) == id >> 32).then_some(slot_of(id))
-    }
-
-    fn id(&self, slot: Slot) -> Option<u64> {
-        let meta = self.slots.get(slot.index())?;
-        meta.live
-            .then(|| u64::from(meta.generation) << 32 | slot.index() as u64)
-    }
 }
 
 /// Removed entries waiting to be handed to the listener once the locks are gone.
 pub(crate) struct Removals<K, V>(Vec<(K, V, RemovalCause)>);
 
-type Table<K, V> = RwLock<HashTable<Entry<K, V>>>;
+type Table<K, V> = RwLock<Shard<K, V>>;
 
 pub(crate) struct Inner<K, V, P> {
     tables: Box<[Table<K, V>]>,
@@ -276,12 +194,10 @@ where
         let shards = self.shards.unwrap_or_else(default_shards);
         let expiry = self.policy.expiry();
         let inner = Inner {
-            tables: (0..shards).map(|_| RwLock::new(HashTable::new())).collect(),
+            tables: (0..shards).map(|_| RwLock::new(Shard::new())).collect(),
             flights: Flights::new(shards),
             core: Mutex::new(Core {
                 policy: self.policy,
-                slots: Vec::new(),
-                free: Vec::new(),
                 len: 0,
             }),
             stripes: (0..shards).map(|_| Stripe::default()).collect(),
@@ -403,12 +319,10 @@ where
     {
         let inner = &self.inner;
         let hash = inner.hasher.hash_one(key);
-        let table = inner.table(hash).read();
-        table
-            .find(hash, |e| e.key.borrow() == key)
-            .is_some_and(|e| {
-                !inner.expiry.uses_time() || !e.is_expired(&inner.expiry, inner.clock.now())
-            })
+        let shard = inner.table(hash).read();
+        shard.find(hash, key).is_some_and(|(pos, e)| {
+            !inner.expiry.uses_time() || !shard.is_expired(pos, e, &inner.expiry, inner.clock.now())
+        })
     }
 
     /// Stores `value` under `key`, returning the live value it replaced (which the
@@ -430,13 +344,8 @@ where
     {
         let hash = self.inner.hasher.hash_one(key);
         let (removed, removals) = self.inner.write(|w| {
-            let id = w
-                .inner
-                .table(hash)
-                .read()
-                .find(hash, |e| e.key.borrow() == key)?
-                .id;
-            w.remove(id, RemovalCause::Removed)
+            let (pos, _) = w.inner.table(hash).read().find(hash, key)?;
+            w.remove(w.inner.slot(hash, pos), RemovalCause::Removed)
         });
         self.inner.notify(removals);
         removed
@@ -481,14 +390,12 @@ where
         let inner = &self.inner;
         let now = inner.now();
         let mut keys = Vec::with_capacity(self.len());
-        for table in inner.tables.iter() {
-            let table = table.read();
-            keys.extend(
-                table
-                    .iter()
-                    .filter(|e| !e.is_expired(&inner.expiry, now))
-                    .map(|e| e.key.clone()),
-            );
+        for shard in inner.tables.iter() {
+            let shard = shard.read();
+            let live = shard
+                .positions()
+                .filter(|&(pos, e)| !shard.is_expired(pos, e, &inner.expiry, now));
+            keys.extend(live.map(|(_, e)| e.key.clone()));
         }
         keys
     }
@@ -718,28 +625,43 @@ where
         }
     }
 
+    /// The policy slot of the entry at `pos` in the shard for `hash`.
+    fn slot(&self, hash: u64, pos: u32) -> Slot {
+        let shards = self.tables.len() as u32;
+        Slot::new(pos * shards + self.shard_index(hash) as u32)
+    }
+
+    /// The shard and position of `slot`.
+    fn locate(&self, slot: Slot) -> (&Table<K, V>, u32) {
+        let shards = self.tables.len();
+        (
+            &self.tables[slot.index() % shards],
+            (slot.index() / shards) as u32,
+        )
+    }
+
     /// The hit path. No stats; callers count.
     fn lookup<Q>(&self, key: &Q, hash: u64) -> Lookup<V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let table = self.table(hash).read();
-        let Some(entry) = table.find(hash, |e| e.key.borrow() == key) else {
+        let shard = self.table(hash).read();
+        let Some((pos, entry)) = shard.find(hash, key) else {
             return Lookup::Miss;
         };
         let mut now = Timestamp::ZERO;
         if self.expiry.uses_time() {
             now = self.clock.now();
-            if entry.is_expired(&self.expiry, now) {
+            if shard.is_expired(pos, entry, &self.expiry, now) {
                 return Lookup::Expired;
             }
-            entry.last_access.store(now.as_nanos(), Ordering::Relaxed);
+            entry.touch(now);
         }
         let value = entry.value.clone();
-        let id = entry.id;
-        drop(table);
-        if self.stripe().record(id, now.as_nanos()) == Recorded::Full {
+        drop(shard);
+        let slot = self.slot(hash, pos);
+        if self.stripe().record(slot.index() as u64, now.as_nanos()) == Recorded::Full {
             if let Some(mut core) = self.core.try_lock() {
                 self.drain(&mut core);
             }
@@ -747,13 +669,13 @@ where
         Lookup::Hit(value)
     }
 
-    /// Replays every read buffer into the policy.
+    /// Replays every read buffer into the policy. A buffered read of an entry
+    /// removed since is passed on too; policies ignore slots they do not hold.
     fn drain(&self, core: &mut Core<P>) {
         for stripe in self.stripes.iter() {
-            stripe.drain(|id, time| {
-                if let Some(slot) = core.live(id) {
-                    core.policy.on_access(slot, Timestamp::from_nanos(time));
-                }
+            stripe.drain(|slot, time| {
+                core.policy
+                    .on_access(Slot::new(slot as u32), Timestamp::from_nanos(time));
             });
         }
     }
@@ -859,47 +781,33 @@ where
 {
     fn insert(&mut self, key: K, hash: u64, value: V) -> Option<V> {
         let inner = self.inner;
-        let mut table = inner.table(hash).write();
-        let old = match table.find_entry(hash, |e| e.key == key) {
-            Ok(found) => Some(found.remove().0),
-            Err(_) => None,
+        let mut shard = inner.table(hash).write();
+        let old = match shard.find(hash, &key) {
+            Some((pos, _)) => {
+                let old = shard.take(pos, &inner.hasher);
+                self.core.policy.on_remove(inner.slot(hash, pos));
+                self.core.len -= 1;
+                old
+            }
+            None => None,
         };
-        if let Some(old) = &old {
-            self.core.release(slot_of(old.id));
-        }
-        let id = self.core.alloc(hash, self.now);
-        let entry = Entry {
-            key,
-            value,
-            id,
-            created: self.now,
-            last_access: AtomicU64::new(self.now.as_nanos()),
-        };
-        table.insert_unique(hash, entry, |e| inner.hasher.hash_one(&e.key));
-        drop(table);
+        let pos = shard.insert(hash, key, value, self.now, &inner.expiry, &inner.hasher);
+        drop(shard);
+        self.core.policy.on_insert(inner.slot(hash, pos), self.now);
+        self.core.len += 1;
         let old = old?;
         self.removed
             .push((old.key, old.value.clone(), RemovalCause::Replaced));
         Some(old.value)
     }
 
-    /// Removes the entry `id` names, returning its value.
-    fn remove(&mut self, id: u64, cause: RemovalCause) -> Option<V> {
-        let slot = self.core.live(id)?;
-        let hash = self.core.slots[slot.index()].hash;
-        let entry = match self
-            .inner
-            .table(hash)
-            .write()
-            .find_entry(hash, |e| e.id == id)
-        {
-            Ok(found) => found.remove().0,
-            Err(_) => {
-                self.core.release(slot);
-                return None;
-            }
-        };
-        self.core.release(slot);
+    /// Removes the entry in `slot`, returning its value.
+    fn remove(&mut self, slot: Slot, cause: RemovalCause) -> Option<V> {
+        let (shard, pos) = self.inner.locate(slot);
+        let entry = shard.write().take(pos, &self.inner.hasher);
+        self.core.policy.on_remove(slot);
+        let entry = entry?;
+        self.core.len -= 1;
         let value = entry.value.clone();
         self.removed.push((entry.key, entry.value, cause));
         Some(value)
@@ -911,11 +819,19 @@ where
         cause: RemovalCause,
     ) -> usize {
         let before = self.removed.len();
-        for table in self.inner.tables.iter() {
-            let mut table = table.write();
-            for entry in table.extract_if(|e| predicate(&e.key, &e.value)) {
-                self.core.release(slot_of(entry.id));
-                self.removed.push((entry.key, entry.value, cause));
+        for index in 0..self.inner.tables.len() {
+            let mut shard = self.inner.tables[index].write();
+            for pos in 0..shard.span() as u32 {
+                if shard.at(pos).is_some_and(|e| predicate(&e.key, &e.value)) {
+                    if let Some(entry) = shard.take(pos, &self.inner.hasher) {
+                        let shards = self.inner.tables.len() as u32;
+                        self.core
+                            .policy
+                            .on_remove(Slot::new(pos * shards + index as u32));
+                        self.core.len -= 1;
+                        self.removed.push((entry.key, entry.value, cause));
+                    }
+                }
             }
         }
         self.removed.len() - before
@@ -930,51 +846,37 @@ where
         }
         // A correct policy proposes each entry at most twice (once stale); the
         // budget only guards against a custom policy that keeps proposing.
-        let mut budget = 2 * self.core.slots.len() + 1;
+        let mut budget = 2 * self.core.len + 2;
         while let Some(slot) = self.core.policy.next_expired(self.now) {
             budget -= 1;
             if budget == 0 {
                 break;
             }
-            let Some(id) = self.core.id(slot) else {
-                self.core.policy.on_remove(slot);
-                continue;
+            let (shard, pos) = self.inner.locate(slot);
+            let alive = {
+                let shard = shard.read();
+                shard.at(pos).map(|e| {
+                    let expired = shard.is_expired(pos, e, &self.inner.expiry, self.now);
+                    (!expired).then(|| e.last_access())
+                })
             };
-            let hash = self.core.slots[slot.index()].hash;
-            let alive = self
-                .inner
-                .table(hash)
-                .read()
-                .find(hash, |e| e.id == id)
-                .map(|e| {
-                    let last = e.last_access.load(Ordering::Relaxed);
-                    (!e.is_expired(&self.inner.expiry, self.now)).then_some(last)
-                });
             match alive {
-                Some(Some(last)) => self
-                    .core
-                    .policy
-                    .on_access(slot, Timestamp::from_nanos(last)),
+                Some(Some(last_access)) => self.core.policy.on_access(slot, last_access),
                 _ => {
-                    self.remove(id, RemovalCause::Expired);
+                    self.remove(slot, RemovalCause::Expired);
                 }
             }
         }
     }
 
     fn evict_over_bound(&mut self) {
-        let mut budget = self.core.slots.len() + 1;
+        let mut budget = self.core.len + 2;
         while let Some(slot) = self.core.policy.next_victim() {
             budget -= 1;
             if budget == 0 {
                 break;
             }
-            match self.core.id(slot) {
-                Some(id) => {
-                    self.remove(id, RemovalCause::Capacity);
-                }
-                None => self.core.policy.on_remove(slot),
-            }
+            self.remove(slot, RemovalCause::Capacity);
         }
     }
 }

@@ -9,6 +9,7 @@ mod config;
 mod duration;
 mod flight;
 mod read_buffer;
+mod shard;
 mod stats;
 mod sweeper;
 mod sync;

@@ -5,7 +5,14 @@
 
 use std::path::Path;
 
-const FORBIDDEN: [&str; 6] = ["std::sync", "core::sync", "parking_lot", "loom::", "tokio::sync", "std::thread"];
+const FORBIDDEN: [&str; 6] = [
+    "std::sync",
+    "core::sync",
+    "parking_lot",
+    "loom::",
+    "tokio::sync",
+    "std::thread",
+];
 
 #[test]
 fn only_sync_rs_names_concurrency_primitives() {
@@ -14,7 +21,9 @@ fn only_sync_rs_names_concurrency_primitives() {
     let mut checked = 0;
     for entry in std::fs::read_dir(&src).expect("read src") {
         let path = entry.expect("dir entry").path();
-        if path.file_name().is_some_and(|n| n == "sync.rs") || path.extension().is_none_or(|e| e != "rs") {
+        if path.file_name().is_some_and(|n| n == "sync.rs")
+            || path.extension().is_none_or(|e| e != "rs")
+        {
             continue;
         }
         checked += 1;
@@ -26,6 +35,13 @@ fn only_sync_rs_names_concurrency_primitives() {
             }
         }
     }
-    assert!(checked >= 5, "expected to check the crate's modules, checked {checked}");
-    assert!(offences.is_empty(), "use crate::sync instead:\n{}", offences.join("\n"));
+    assert!(
+        checked >= 5,
+        "expected to check the crate's modules, checked {checked}"
+    );
+    assert!(
+        offences.is_empty(),
+        "use crate::sync instead:\n{}",
+        offences.join("\n")
+    );
 }

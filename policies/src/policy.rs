@@ -40,10 +40,10 @@ impl RemovalCause {
 /// Contract:
 /// - `on_insert` is called once for each new entry, `on_remove` once when it leaves
 ///   (for any cause, including ones the policy itself proposed).
-/// - `on_access` may be called for a slot the policy has already seen removed
-///   only if it was inserted again since; accesses may arrive slightly late and
-///   out of order under concurrency (the cache buffers them), never in a
-///   single-threaded program.
+/// - `on_access` may name a slot the policy does not hold (a buffered read of an
+///   entry removed since): ignore it. Under concurrency, accesses may arrive
+///   slightly late and out of order (the cache buffers them); in a
+///   single-threaded program they arrive in order before any other call.
 /// - [`next_victim`](Policy::next_victim) and [`next_expired`](Policy::next_expired)
 ///   only *propose*; the cache removes the entry and then calls `on_remove`. They
 ///   must stop proposing once the removal has brought the policy within its bounds.
@@ -82,7 +82,7 @@ pub trait Policy: Send + 'static {
     /// A new entry was stored in `slot` at `now`.
     fn on_insert(&mut self, slot: Slot, now: Timestamp);
 
-    /// The entry in `slot` was read at `now`.
+    /// The entry in `slot` was read at `now`. Ignore slots you do not hold.
     fn on_access(&mut self, slot: Slot, now: Timestamp);
 
     /// The entry in `slot` left the cache.
