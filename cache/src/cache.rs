@@ -33,7 +33,7 @@ use std::time::Duration;
 use crate::clock::{Clock, SystemClock};
 use crate::flight::{Flight, Flights, Join};
 use crate::read_buffer::{Recorded, Stripe};
-use crate::shard::{Hasher, Shard};
+use crate::shard::{Entry, Hasher, Shard};
 use crate::stats::{CacheStats, WriteCounters, bump};
 use crate::sweeper::{StopHandle, Sweeper};
 use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock, thread_stripe};
@@ -627,8 +627,11 @@ where
 
     /// The policy slot of the entry at `pos` in the shard for `hash`.
     fn slot(&self, hash: u64, pos: u32) -> Slot {
-        let shards = self.tables.len() as u32;
-        Slot::new(pos * shards + self.shard_index(hash) as u32)
+        self.slot_at(self.shard_index(hash), pos)
+    }
+
+    fn slot_at(&self, shard: usize, pos: u32) -> Slot {
+        Slot::new(pos * self.tables.len() as u32 + shard as u32)
     }
 
     /// The shard and position of `slot`.
@@ -805,6 +808,16 @@ where
     fn remove(&mut self, slot: Slot, cause: RemovalCause) -> Option<V> {
         let (shard, pos) = self.inner.locate(slot);
         let entry = shard.write().take(pos, &self.inner.hasher);
+        self.removed_entry(slot, entry, cause)
+    }
+
+    /// Books an entry taken out of `slot`: tells the policy, queues the listener.
+    fn removed_entry(
+        &mut self,
+        slot: Slot,
+        entry: Option<Entry<K, V>>,
+        cause: RemovalCause,
+    ) -> Option<V> {
         self.core.policy.on_remove(slot);
         let entry = entry?;
         self.core.len -= 1;
@@ -823,14 +836,8 @@ where
             let mut shard = self.inner.tables[index].write();
             for pos in 0..shard.span() as u32 {
                 if shard.at(pos).is_some_and(|e| predicate(&e.key, &e.value)) {
-                    if let Some(entry) = shard.take(pos, &self.inner.hasher) {
-                        let shards = self.inner.tables.len() as u32;
-                        self.core
-                            .policy
-                            .on_remove(Slot::new(pos * shards + index as u32));
-                        self.core.len -= 1;
-                        self.removed.push((entry.key, entry.value, cause));
-                    }
+                    let entry = shard.take(pos, &self.inner.hasher);
+                    self.removed_entry(self.inner.slot_at(index, pos), entry, cause);
                 }
             }
         }
@@ -852,19 +859,22 @@ where
             if budget == 0 {
                 break;
             }
+            // Check and remove under one write lock, so a concurrent hit either
+            // sees the entry expired or refreshes it before the check.
             let (shard, pos) = self.inner.locate(slot);
-            let alive = {
-                let shard = shard.read();
-                shard.at(pos).map(|e| {
-                    let expired = shard.is_expired(pos, e, &self.inner.expiry, self.now);
-                    (!expired).then(|| e.last_access())
-                })
-            };
+            let mut shard = shard.write();
+            let alive = shard.at(pos).map(|e| {
+                let expired = shard.is_expired(pos, e, &self.inner.expiry, self.now);
+                (!expired).then(|| e.last_access())
+            });
             match alive {
                 Some(Some(last_access)) => self.core.policy.on_access(slot, last_access),
-                _ => {
-                    self.remove(slot, RemovalCause::Expired);
+                Some(None) => {
+                    let entry = shard.take(pos, &self.inner.hasher);
+                    drop(shard);
+                    self.removed_entry(slot, entry, RemovalCause::Expired);
                 }
+                None => self.core.policy.on_remove(slot),
             }
         }
     }
