@@ -30,7 +30,7 @@ use std::hash::{BuildHasher, Hash};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::time::Duration;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, CoarseClock};
 use crate::flight::{Flight, Flights, Join};
 use crate::read_buffer::{Recorded, Stripe};
 use crate::shard::{Entry, Hasher, Shard};
@@ -154,7 +154,8 @@ where
     V: Clone + Send + Sync + 'static,
     P: Policy,
 {
-    /// Reads time from `clock` instead of the [`SystemClock`].
+    /// Reads time from `clock` instead of the default [`CoarseClock`] (use
+    /// [`SystemClock`](crate::SystemClock) for sub-second TTLs, [`ManualClock`](crate::ManualClock) in tests).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Some(Arc::new(clock));
         self
@@ -202,7 +203,7 @@ where
             }),
             stripes: (0..shards).map(|_| Stripe::default()).collect(),
             expiry,
-            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock::new())),
+            clock: self.clock.unwrap_or_else(|| Arc::new(CoarseClock::new())),
             hasher: Hasher::default(),
             len: AtomicUsize::new(0),
             listener: self.listener,
@@ -294,10 +295,7 @@ where
         let hash = self.inner.hasher.hash_one(key);
         let stripe = self.inner.stripe();
         match self.inner.lookup(key, hash) {
-            Lookup::Hit(v) => {
-                bump(&stripe.hits);
-                Some(v)
-            }
+            Lookup::Hit(v) => Some(v),
             Lookup::Miss => {
                 bump(&stripe.misses);
                 None
@@ -343,10 +341,21 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.inner.hasher.hash_one(key);
+        // Test-only fault (loom model e): report a value read before the lock.
+        #[cfg(tenure_fault = "stale_remove")]
+        let stale = self.inner.table(hash).read().find(hash, key).map(|(_, e)| e.value.clone());
         let (removed, removals) = self.inner.write(|w| {
             let (pos, _) = w.inner.table(hash).read().find(hash, key)?;
             w.remove(w.inner.slot(hash, pos), RemovalCause::Removed)
         });
+        #[cfg(tenure_fault = "stale_remove")]
+        let removals = {
+            let mut removals = removals;
+            if let (Some(stale), Some(last)) = (stale, removals.0.last_mut()) {
+                last.1 = stale;
+            }
+            removals
+        };
         self.inner.notify(removals);
         removed
     }
@@ -417,7 +426,7 @@ where
                 .sum()
         };
         CacheStats {
-            hits: sum(|s| &s.hits),
+            hits: inner.stripes.iter().map(Stripe::hits).sum(),
             misses: sum(|s| &s.misses),
             creations: inner.counters.creations.load(Ordering::Relaxed),
             creation_failures: inner.counters.creation_failures.load(Ordering::Relaxed),
@@ -590,6 +599,8 @@ impl<K, V, P> Drop for Creation<'_, K, V, P> {
         if let Some(flight) = self.flight.take() {
             bump(&self.inner.counters.creation_failures);
             let shard = self.inner.shard_index(self.hash);
+            // Test-only fault (loom model b): leave the abandoned flight running.
+            #[cfg(not(tenure_fault = "keep_abandoned"))]
             self.inner.flights.retire(self.hash, shard, &flight, None);
         }
     }
@@ -656,7 +667,8 @@ where
         let mut now = Timestamp::ZERO;
         if self.expiry.uses_time() {
             now = self.clock.now();
-            if shard.is_expired(pos, entry, &self.expiry, now) {
+            // `skip_hit_expiry`: test-only fault (loom model d).
+            if shard.is_expired(pos, entry, &self.expiry, now) && !cfg!(tenure_fault = "skip_hit_expiry") {
                 return Lookup::Expired;
             }
             entry.touch(now);
@@ -697,6 +709,9 @@ where
         };
         w.reclaim_expired();
         let result = op(&mut w);
+        // Test-only fault (loom model c): publish the length before evicting.
+        #[cfg(tenure_fault = "len_before_evict")]
+        self.len.store(w.core.len, Ordering::Release);
         w.evict_over_bound();
         let removed = w.removed;
         self.len.store(core.len, Ordering::Release);
@@ -735,10 +750,7 @@ where
         let hash = self.hasher.hash_one(key);
         let stripe = self.stripe();
         match self.lookup(key, hash) {
-            Lookup::Hit(v) => {
-                bump(&stripe.hits);
-                return Joined::Hit(v);
-            }
+            Lookup::Hit(v) => return Joined::Hit(v),
             Lookup::Expired => self.maintain(),
             Lookup::Miss => {}
         }
@@ -748,10 +760,7 @@ where
             Lookup::Miss | Lookup::Expired => None,
         };
         match self.flights.join(key, hash, shard, recheck) {
-            Err(v) => {
-                bump(&stripe.hits);
-                Joined::Hit(v)
-            }
+            Err(v) => Joined::Hit(v),
             Ok(Join::Wait(flight)) => {
                 bump(&stripe.misses);
                 Joined::Wait(flight)
@@ -865,7 +874,8 @@ where
             let mut shard = shard.write();
             let alive = shard.at(pos).map(|e| {
                 let expired = shard.is_expired(pos, e, &self.inner.expiry, self.now);
-                (!expired).then(|| e.last_access())
+                // `reclaim_trusts_policy`: test-only fault (loom model d).
+                (!expired && !cfg!(tenure_fault = "reclaim_trusts_policy")).then(|| e.last_access())
             });
             match alive {
                 Some(Some(last_access)) => self.core.policy.on_access(slot, last_access),

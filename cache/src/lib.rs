@@ -18,7 +18,7 @@ mod traits;
 pub use cache::{Cache, CacheBuilder, RemovalListener};
 #[cfg(feature = "tokio")]
 pub use clock::TokioClock;
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, CoarseClock, ManualClock, SystemClock};
 pub use config::{CacheConfig, ConfigError, PolicyKind};
 pub use duration::{DurationError, HumanDuration};
 pub use stats::{CacheStats, RemovalCounts};

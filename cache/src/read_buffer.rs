@@ -26,9 +26,10 @@ pub(crate) struct Stripe {
     head: AtomicUsize,
     tail: AtomicUsize,
     records: [Record; STRIPE_LEN],
-    /// Lookup counters live here too, so that hits on different threads never
-    /// write the same cache line.
-    pub(crate) hits: AtomicU64,
+    /// Hits are counted without a counter of their own: every hit either
+    /// advances `tail` or is counted here, so a hit costs no extra atomic
+    /// read-modify-write. Kept on the stripe so threads never share the line.
+    dropped: AtomicU64,
     pub(crate) misses: AtomicU64,
 }
 
@@ -49,30 +50,29 @@ impl Default for Stripe {
             head: AtomicUsize::new(0),
             tail: AtomicUsize::new(0),
             records: std::array::from_fn(|_| Record::default()),
-            hits: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
     }
 }
 
 impl Stripe {
-    /// Appends a read of `slot_id` at `time`.
+    /// Appends a hit on `slot_id` at `time` (and so counts it).
     pub(crate) fn record(&self, slot_id: u64, time: u64) -> Recorded {
         let tail = self.tail.load(Ordering::Relaxed);
         let head = self.head.load(Ordering::Acquire);
-        if tail.wrapping_sub(head) >= STRIPE_LEN {
-            return Recorded::Dropped;
-        }
-        if self
-            .tail
-            .compare_exchange(
-                tail,
-                tail.wrapping_add(1),
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            )
-            .is_err()
-        {
+        let claimed = tail.wrapping_sub(head) < STRIPE_LEN
+            && self
+                .tail
+                .compare_exchange(
+                    tail,
+                    tail.wrapping_add(1),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
+                .is_ok();
+        if !claimed {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
             return Recorded::Dropped;
         }
         let record = &self.records[tail % STRIPE_LEN];
@@ -83,6 +83,11 @@ impl Stripe {
         } else {
             Recorded::Stored
         }
+    }
+
+    /// Hits recorded on this stripe, dropped ones included.
+    pub(crate) fn hits(&self) -> u64 {
+        self.tail.load(Ordering::Relaxed) as u64 + self.dropped.load(Ordering::Relaxed)
     }
 
     /// Hands every complete record, oldest first, to `apply`. Only the
@@ -116,6 +121,7 @@ mod tests {
         }
         assert_eq!(stripe.record(99, 7), Recorded::Full);
         assert_eq!(stripe.record(100, 8), Recorded::Dropped);
+        assert_eq!(stripe.hits(), STRIPE_LEN as u64 + 1);
         let mut seen = Vec::new();
         stripe.drain(|id, t| seen.push((id, t)));
         assert_eq!(seen.len(), STRIPE_LEN);

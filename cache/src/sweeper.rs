@@ -34,6 +34,13 @@ impl StopSignal {
         if *stopped {
             return true;
         }
+        // Test-only fault (loom model f): unlock between the check and the wait,
+        // so a stop signalled in between is never seen.
+        #[cfg(tenure_fault = "racy_stop_wait")]
+        let stopped = {
+            drop(stopped);
+            self.stopped.lock()
+        };
         *self.wake.wait_timeout(stopped, interval)
     }
 }

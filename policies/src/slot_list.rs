@@ -117,6 +117,19 @@ impl SlotList {
         } else if slot.index() >= self.links.len() {
             self.links.resize(slot.index() + 1, DETACHED_LINK);
         }
+        self.link_back(slot);
+    }
+
+    /// Moves `slot` to the back if it is in the list; does nothing otherwise.
+    pub fn move_to_back(&mut self, slot: Slot) {
+        if self.contains(slot) && self.tail != slot.0 {
+            self.unlink(slot);
+            self.link_back(slot);
+        }
+    }
+
+    /// Links a detached `slot` (with room in `links`) at the back.
+    fn link_back(&mut self, slot: Slot) {
         self.links[slot.index()] = Link {
             prev: self.tail,
             next: NIL,
@@ -127,13 +140,6 @@ impl SlotList {
         }
         self.tail = slot.0;
         self.len += 1;
-    }
-
-    /// Moves `slot` to the back if it is in the list; does nothing otherwise.
-    pub fn move_to_back(&mut self, slot: Slot) {
-        if self.contains(slot) && self.tail != slot.0 {
-            self.push_back(slot);
-        }
     }
 
     /// Removes `slot`; returns whether it was in the list.
