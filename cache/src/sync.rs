@@ -6,8 +6,6 @@
 //! cache waits on (the single-flight condvar, the async waker list) lives behind
 //! these types, so loom sees every wake-up.
 
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 pub(crate) use std::sync::{Arc, Weak};
 
 #[cfg(not(tenure_loom))]
