@@ -137,6 +137,7 @@ pub struct CacheBuilder<K, V, P> {
     listener: Option<RemovalListener<K, V>>,
     shards: Option<usize>,
     sweep_interval: Option<Duration>,
+    sweep_on_tokio: bool,
 }
 
 impl<K, V, P> fmt::Debug for CacheBuilder<K, V, P> {
@@ -182,11 +183,21 @@ where
         self
     }
 
-    /// Reclaims expired entries in the background every `interval`: on a tokio
-    /// task if the `tokio` feature is on and this is called inside a runtime, on a
-    /// std thread otherwise. The sweeper stops when the cache is dropped.
+    /// Reclaims expired entries every `interval` on a background std thread,
+    /// which stops when the cache is dropped (see [`Cache::start_sweeper`]).
     pub fn sweep_every(mut self, interval: Duration) -> Self {
         self.sweep_interval = Some(interval);
+        self
+    }
+
+    /// Like [`sweep_every`](CacheBuilder::sweep_every), but the sweeper is a task
+    /// on the tokio runtime current at [`build`](CacheBuilder::build) (so it follows
+    /// tokio's paused time in tests); outside a runtime it falls back to a std
+    /// thread. The task ends with the cache, or with its runtime.
+    #[cfg(feature = "tokio")]
+    pub fn sweep_on_tokio_every(mut self, interval: Duration) -> Self {
+        self.sweep_interval = Some(interval);
+        self.sweep_on_tokio = true;
         self
     }
 
@@ -215,7 +226,7 @@ where
             inner: Arc::new(inner),
         };
         if let Some(interval) = self.sweep_interval {
-            let sweeper = cache.start_default_sweeper(interval);
+            let sweeper = cache.start_configured_sweeper(interval, self.sweep_on_tokio);
             *cache.inner.owned_sweeper.lock() = Some(sweeper);
         }
         cache
@@ -282,6 +293,7 @@ where
             listener: None,
             shards: None,
             sweep_interval: None,
+            sweep_on_tokio: false,
         }
     }
 
@@ -542,11 +554,14 @@ where
         Ok(self.register(Sweeper::tokio(self.weak(), interval)?))
     }
 
-    fn start_default_sweeper(&self, interval: Duration) -> Sweeper {
+    fn start_configured_sweeper(&self, interval: Duration, on_tokio: bool) -> Sweeper {
         #[cfg(feature = "tokio")]
-        if let Ok(sweeper) = self.start_tokio_sweeper(interval) {
-            return sweeper;
+        if on_tokio {
+            if let Ok(sweeper) = self.start_tokio_sweeper(interval) {
+                return sweeper;
+            }
         }
+        let _ = on_tokio;
         self.start_sweeper(interval)
     }
 
