@@ -50,7 +50,56 @@ struct Core<P> {
 }
 
 /// Removed entries waiting to be handed to the listener once the locks are gone.
-pub(crate) struct Removals<K, V>(Vec<(K, V, RemovalCause)>);
+pub(crate) struct Removals<K, V>(Batch<(K, V, RemovalCause)>);
+
+/// A list that holds its first item inline: most writes remove at most one
+/// entry, and an eviction should not cost an allocation.
+pub(crate) struct Batch<T> {
+    first: Option<T>,
+    rest: Vec<T>,
+}
+
+impl<T> Batch<T> {
+    fn new() -> Self {
+        Batch {
+            first: None,
+            rest: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, item: T) {
+        match self.first {
+            None => self.first = Some(item),
+            Some(_) => self.rest.push(item),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.first.iter().count() + self.rest.len()
+    }
+
+    fn last(&self) -> Option<&T> {
+        self.rest.last().or(self.first.as_ref())
+    }
+
+    #[cfg_attr(not(tenure_fault = "stale_remove"), allow(dead_code))]
+    pub(crate) fn last_mut(&mut self) -> Option<&mut T> {
+        self.rest.last_mut().or(self.first.as_mut())
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.first.iter().chain(&self.rest)
+    }
+}
+
+impl<T> IntoIterator for Batch<T> {
+    type Item = T;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<T>, std::vec::IntoIter<T>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
+    }
+}
 
 type Table<K, V> = RwLock<Shard<K, V>>;
 
@@ -362,7 +411,8 @@ where
             .map(|(_, e)| e.value.clone());
         let (removed, removals) = self.inner.write(|w| {
             let (pos, _) = w.inner.table(hash).read().find(hash, key)?;
-            w.remove(w.inner.slot(hash, pos), RemovalCause::Removed)
+            let removed = w.remove(w.inner.slot(hash, pos), RemovalCause::Removed);
+            removed.then(|| w.last_removed_value()).flatten()
         });
         #[cfg(tenure_fault = "stale_remove")]
         let removals = {
@@ -728,7 +778,7 @@ where
             inner: self,
             core: &mut core,
             now: self.now(),
-            removed: Vec::new(),
+            removed: Batch::new(),
         };
         w.reclaim_expired();
         let result = op(&mut w);
@@ -748,7 +798,7 @@ where
 
     /// Hands removed entries to the listener, each once, with no lock held.
     fn notify(&self, removals: Removals<K, V>) {
-        for (_, _, cause) in &removals.0 {
+        for (_, _, cause) in removals.0.iter() {
             self.counters.removed(*cause);
         }
         let Some(listener) = &self.listener else {
@@ -805,7 +855,7 @@ struct Writer<'a, K, V, P> {
     inner: &'a Inner<K, V, P>,
     core: &'a mut Core<P>,
     now: Timestamp,
-    removed: Vec<(K, V, RemovalCause)>,
+    removed: Batch<(K, V, RemovalCause)>,
 }
 
 impl<K, V, P> Writer<'_, K, V, P>
@@ -836,8 +886,8 @@ where
         Some(old.value)
     }
 
-    /// Removes the entry in `slot`, returning its value.
-    fn remove(&mut self, slot: Slot, cause: RemovalCause) -> Option<V> {
+    /// Removes the entry in `slot`; returns whether there was one.
+    fn remove(&mut self, slot: Slot, cause: RemovalCause) -> bool {
         let (shard, pos) = self.inner.locate(slot);
         let entry = shard.write().take(pos, &self.inner.hasher);
         self.removed_entry(slot, entry, cause)
@@ -849,13 +899,17 @@ where
         slot: Slot,
         entry: Option<Entry<K, V>>,
         cause: RemovalCause,
-    ) -> Option<V> {
+    ) -> bool {
         self.core.policy.on_remove(slot);
-        let entry = entry?;
+        let Some(entry) = entry else { return false };
         self.core.len -= 1;
-        let value = entry.value.clone();
         self.removed.push((entry.key, entry.value, cause));
-        Some(value)
+        true
+    }
+
+    /// The value of the entry removed last.
+    fn last_removed_value(&self) -> Option<V> {
+        self.removed.last().map(|(_, value, _)| value.clone())
     }
 
     fn remove_where(
