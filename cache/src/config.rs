@@ -71,19 +71,76 @@ impl fmt::Display for PolicyKind {
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
     /// The policy: `"sliding-ttl"`, `"lru"` or `"hybrid"`.
+    #[serde(deserialize_with = "named::policy")]
     pub policy: PolicyKind,
     /// Sliding time-to-live (sliding-ttl, hybrid).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "named::ttl"
+    )]
     pub ttl: Option<HumanDuration>,
     /// Most entries held (lru, hybrid).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "named::capacity"
+    )]
     pub capacity: Option<usize>,
     /// Absolute lifetime, however often an entry is read (sliding-ttl, hybrid).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "named::max_lifetime"
+    )]
     pub max_lifetime: Option<HumanDuration>,
     /// How often a background sweeper reclaims expired entries; none if absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "named::sweep_interval"
+    )]
     pub sweep_interval: Option<HumanDuration>,
+}
+
+/// Field deserializers that put the field's name in front of any error, since
+/// formats such as JSON report only a line and column for a bad value.
+mod named {
+    use serde::de::{Deserialize, Deserializer, Error};
+
+    use super::PolicyKind;
+    use crate::HumanDuration;
+
+    fn named<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        field: &str,
+        d: D,
+    ) -> Result<T, D::Error> {
+        T::deserialize(d).map_err(|e| D::Error::custom(format_args!("`{field}`: {e}")))
+    }
+
+    pub(super) fn policy<'de, D: Deserializer<'de>>(d: D) -> Result<PolicyKind, D::Error> {
+        named("policy", d)
+    }
+
+    pub(super) fn ttl<'de, D: Deserializer<'de>>(d: D) -> Result<Option<HumanDuration>, D::Error> {
+        named("ttl", d).map(Some)
+    }
+
+    pub(super) fn capacity<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+        named("capacity", d).map(Some)
+    }
+
+    pub(super) fn max_lifetime<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<HumanDuration>, D::Error> {
+        named("max_lifetime", d).map(Some)
+    }
+
+    pub(super) fn sweep_interval<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<HumanDuration>, D::Error> {
+        named("sweep_interval", d).map(Some)
+    }
 }
 
 /// A [`CacheConfig`] that cannot make a cache. The message names the field.

@@ -1,0 +1,507 @@
+//! Acceptance item 7: the canonical TOML and JSON configuration examples parse
+//! and build the policy they describe; every invalid configuration is an error
+//! that names its field (and, for TOML parse errors, its line); no input panics.
+//!
+//! The examples here are the canonical ones for the docs. The examples in
+//! `CacheConfig`'s own documentation are doctests, run by the same `cargo test`.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use tenure::{AnyPolicy, Cache, CacheBuilder, CacheConfig, HumanDuration, PolicyKind};
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// The full form: the OpenAI adapter's shape of cache.
+const TOML_HYBRID: &str = r#"
+# Clients idle for an hour are dropped; at most 10,000 are kept; every client is
+# rebuilt after a day however busy it is; expired ones are swept every 5 minutes.
+policy = "hybrid"
+ttl = "1h"
+capacity = 10000
+max_lifetime = "24h"
+sweep_interval = "5m"
+"#;
+
+const TOML_SLIDING: &str = r#"
+policy = "sliding-ttl"
+ttl = "90s"
+max_lifetime = "1h30m"
+"#;
+
+const TOML_LRU: &str = r#"
+policy = "lru"
+capacity = 5000
+"#;
+
+/// The cache's table inside an application's own config file.
+const TOML_EMBEDDED: &str = r#"
+[server]
+port = 8080
+
+[cache]
+policy = "hybrid"
+ttl = "30m"
+capacity = 2000
+"#;
+
+const JSON_HYBRID: &str = r#"{
+  "policy": "hybrid",
+  "ttl": "1h",
+  "capacity": 10000,
+  "max_lifetime": "24h",
+  "sweep_interval": "5m"
+}"#;
+
+/// Durations may also be whole seconds; `lru-bound` is an alias of `lru`.
+const JSON_SECONDS: &str = r#"{"policy": "sliding-ttl", "ttl": 90, "sweep_interval": 30}"#;
+const JSON_LRU: &str = r#"{"policy": "lru-bound", "capacity": 5000}"#;
+
+fn toml_config(text: &str) -> CacheConfig {
+    toml::from_str(text).unwrap_or_else(|e| panic!("{text}\nfailed: {e}"))
+}
+
+fn json_config(text: &str) -> CacheConfig {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}\nfailed: {e}"))
+}
+
+fn assert_hybrid(config: &CacheConfig, ttl: Duration, capacity: usize, max: Option<Duration>) {
+    match config.to_policy().unwrap() {
+        AnyPolicy::Hybrid(p) => {
+            assert_eq!(
+                (p.ttl(), p.capacity(), p.max_lifetime()),
+                (ttl, capacity, max)
+            );
+        }
+        other => panic!("expected a hybrid policy, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_canonical_toml_examples_parse_and_build_their_policies() {
+    let hybrid = toml_config(TOML_HYBRID);
+    assert_eq!(hybrid.policy, PolicyKind::Hybrid);
+    assert_hybrid(&hybrid, HOUR, 10_000, Some(24 * HOUR));
+    assert_eq!(hybrid.sweep_interval(), Some(Duration::from_secs(300)));
+
+    let sliding = toml_config(TOML_SLIDING);
+    match sliding.to_policy().unwrap() {
+        AnyPolicy::SlidingTtl(p) => {
+            assert_eq!(p.ttl(), Duration::from_secs(90));
+            assert_eq!(p.max_lifetime(), Some(Duration::from_secs(5400)));
+        }
+        other => panic!("expected sliding TTL, got {other:?}"),
+    }
+    assert_eq!(sliding.sweep_interval(), None);
+
+    match toml_config(TOML_LRU).to_policy().unwrap() {
+        AnyPolicy::LruBound(p) => assert_eq!(p.capacity(), 5000),
+        other => panic!("expected an LRU bound, got {other:?}"),
+    }
+
+    #[derive(serde::Deserialize)]
+    struct AppConfig {
+        cache: CacheConfig,
+    }
+    let app: AppConfig = toml::from_str(TOML_EMBEDDED).unwrap();
+    assert_hybrid(&app.cache, HOUR / 2, 2000, None);
+}
+
+#[test]
+fn the_canonical_json_examples_parse_and_build_their_policies() {
+    let hybrid = json_config(JSON_HYBRID);
+    assert_eq!(
+        hybrid,
+        toml_config(TOML_HYBRID),
+        "JSON and TOML say the same"
+    );
+    assert_hybrid(&hybrid, HOUR, 10_000, Some(24 * HOUR));
+
+    let seconds = json_config(JSON_SECONDS);
+    assert_eq!(seconds.ttl, Some(HumanDuration(Duration::from_secs(90))));
+    assert_eq!(seconds.sweep_interval(), Some(Duration::from_secs(30)));
+    assert!(matches!(
+        seconds.to_policy().unwrap(),
+        AnyPolicy::SlidingTtl(_)
+    ));
+
+    let lru = json_config(JSON_LRU);
+    assert_eq!(lru.policy, PolicyKind::Lru);
+    assert!(matches!(lru.to_policy().unwrap(), AnyPolicy::LruBound(p) if p.capacity() == 5000));
+}
+
+#[test]
+fn configs_round_trip_and_make_caches() {
+    for config in [
+        toml_config(TOML_HYBRID),
+        toml_config(TOML_SLIDING),
+        toml_config(TOML_LRU),
+        json_config(JSON_SECONDS),
+        CacheConfig::default(),
+    ] {
+        let as_toml = toml::to_string(&config).unwrap();
+        assert_eq!(toml_config(&as_toml), config, "{as_toml}");
+        let as_json = serde_json::to_string(&config).unwrap();
+        assert_eq!(json_config(&as_json), config, "{as_json}");
+        // Without the sweeper, so the test starts no thread.
+        let quiet = CacheConfig {
+            sweep_interval: None,
+            ..config.clone()
+        };
+        let cache = Cache::<String, u32>::from_config(&quiet).unwrap();
+        cache.insert("k".into(), 1);
+        assert_eq!(cache.get("k"), Some(1));
+        let built: Cache<u32, u32> = CacheBuilder::from_config(&quiet).unwrap().build();
+        assert!(built.is_empty());
+    }
+    assert_hybrid(&CacheConfig::default(), HOUR, 10_000, None);
+}
+
+// ---------------------------------------------------------------- invalid configs
+
+/// An invalid config: its TOML form, and the field its error must name.
+struct Invalid {
+    what: &'static str,
+    toml: &'static str,
+    field: &'static str,
+}
+
+const fn invalid(what: &'static str, toml: &'static str, field: &'static str) -> Invalid {
+    Invalid { what, toml, field }
+}
+
+/// Errors raised after parsing, by `to_policy`.
+const INVALID_VALUES: &[Invalid] = &[
+    invalid(
+        "zero capacity",
+        "policy = \"lru\"\ncapacity = 0",
+        "`capacity`",
+    ),
+    invalid(
+        "zero hybrid capacity",
+        "policy = \"hybrid\"\nttl = \"1h\"\ncapacity = 0",
+        "`capacity`",
+    ),
+    invalid(
+        "zero ttl",
+        "policy = \"sliding-ttl\"\nttl = \"0s\"",
+        "`ttl`",
+    ),
+    invalid(
+        "zero hybrid ttl",
+        "policy = \"hybrid\"\nttl = 0\ncapacity = 5",
+        "`ttl`",
+    ),
+    invalid(
+        "max_lifetime < ttl",
+        "policy = \"sliding-ttl\"\nttl = \"1h\"\nmax_lifetime = \"59m\"",
+        "`max_lifetime`",
+    ),
+    invalid(
+        "hybrid max_lifetime < ttl",
+        "policy = \"hybrid\"\nttl = \"1h\"\ncapacity = 5\nmax_lifetime = \"1s\"",
+        "`max_lifetime`",
+    ),
+    invalid(
+        "sliding-ttl without ttl",
+        "policy = \"sliding-ttl\"",
+        "`ttl`",
+    ),
+    invalid(
+        "hybrid without ttl",
+        "policy = \"hybrid\"\ncapacity = 10",
+        "`ttl`",
+    ),
+    invalid("lru without capacity", "policy = \"lru\"", "`capacity`"),
+    invalid(
+        "hybrid without capacity",
+        "policy = \"hybrid\"\nttl = \"1h\"",
+        "`capacity`",
+    ),
+    invalid(
+        "capacity for sliding-ttl",
+        "policy = \"sliding-ttl\"\nttl = \"1h\"\ncapacity = 10",
+        "`capacity`",
+    ),
+    invalid(
+        "ttl for lru",
+        "policy = \"lru\"\ncapacity = 10\nttl = \"1h\"",
+        "`ttl`",
+    ),
+    invalid(
+        "max_lifetime for lru",
+        "policy = \"lru\"\ncapacity = 10\nmax_lifetime = \"1h\"",
+        "`max_lifetime`",
+    ),
+    invalid(
+        "zero sweep_interval",
+        "policy = \"lru\"\ncapacity = 10\nsweep_interval = \"0s\"",
+        "`sweep_interval`",
+    ),
+    invalid(
+        "capacity too large",
+        "policy = \"lru\"\ncapacity = 18446744073709551615",
+        "`capacity`",
+    ),
+];
+
+/// Errors raised while parsing, by serde.
+const INVALID_SYNTAX: &[Invalid] = &[
+    invalid(
+        "unknown policy",
+        "policy = \"lfu\"\ncapacity = 10",
+        "policy",
+    ),
+    invalid(
+        "unknown field",
+        "policy = \"lru\"\ncapacity = 10\ncolour = \"red\"",
+        "colour",
+    ),
+    invalid(
+        "misspelt field",
+        "policy = \"lru\"\ncapacty = 10",
+        "capacty",
+    ),
+    invalid("missing policy", "ttl = \"1h\"", "policy"),
+    invalid(
+        "bad duration unit",
+        "policy = \"sliding-ttl\"\nttl = \"1x\"",
+        "ttl",
+    ),
+    invalid(
+        "empty duration",
+        "policy = \"sliding-ttl\"\nttl = \"\"",
+        "ttl",
+    ),
+    invalid(
+        "negative duration text",
+        "policy = \"sliding-ttl\"\nttl = \"-5s\"",
+        "ttl",
+    ),
+    invalid(
+        "negative duration number",
+        "policy = \"sliding-ttl\"\nttl = -5",
+        "ttl",
+    ),
+    invalid(
+        "bad max_lifetime",
+        "policy = \"hybrid\"\nttl = \"1h\"\ncapacity = 3\nmax_lifetime = \"1 fortnight\"",
+        "max_lifetime",
+    ),
+    invalid(
+        "bad sweep_interval",
+        "policy = \"lru\"\ncapacity = 3\nsweep_interval = \"often\"",
+        "sweep_interval",
+    ),
+    invalid(
+        "negative capacity",
+        "policy = \"lru\"\ncapacity = -1",
+        "capacity",
+    ),
+    invalid(
+        "capacity as text",
+        "policy = \"lru\"\ncapacity = \"ten\"",
+        "capacity",
+    ),
+];
+
+/// The same config as JSON (every value in these tables is a TOML string,
+/// integer or bare word that means the same in JSON).
+fn as_json(toml_text: &str) -> String {
+    let fields: Vec<String> = toml_text
+        .lines()
+        .map(|line| {
+            let (key, value) = line.split_once(" = ").expect("key = value");
+            format!("\"{key}\": {value}")
+        })
+        .collect();
+    format!("{{{}}}", fields.join(", "))
+}
+
+/// The error message for `text`: from parsing, or else from `to_policy`.
+fn error_message(config: Result<CacheConfig, String>) -> Result<String, String> {
+    match config {
+        Err(parse_error) => Ok(parse_error),
+        Ok(config) => match config.to_policy() {
+            Err(e) => Ok(e.to_string()),
+            Ok(p) => Err(format!("accepted as {p:?}")),
+        },
+    }
+}
+
+fn toml_error(text: &str) -> Result<String, String> {
+    error_message(toml::from_str::<CacheConfig>(text).map_err(|e| e.to_string()))
+}
+
+fn json_error(text: &str) -> Result<String, String> {
+    error_message(serde_json::from_str::<CacheConfig>(text).map_err(|e| e.to_string()))
+}
+
+/// Every case whose error does not name its field, or that was accepted.
+fn check_cases(
+    cases: &[Invalid],
+    to_text: impl Fn(&str) -> String,
+    error_of: impl Fn(&str) -> Result<String, String>,
+    extra: impl Fn(&Invalid, &str) -> Option<String>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for case in cases {
+        let text = to_text(case.toml);
+        match error_of(&text) {
+            Err(accepted) => problems.push(format!("{}: {text:?} was {accepted}", case.what)),
+            Ok(message) if !message.contains(case.field) => problems.push(format!(
+                "{}: the error does not name {}:\n{message}",
+                case.what, case.field
+            )),
+            Ok(message) => problems.extend(extra(case, &message)),
+        }
+    }
+    problems
+}
+
+fn assert_no_problems(problems: Vec<String>) {
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn each_invalid_value_is_an_error_naming_its_field_in_toml_and_json() {
+    assert_no_problems(check_cases(
+        INVALID_VALUES,
+        str::to_string,
+        toml_error,
+        |_, _| None,
+    ));
+    assert_no_problems(check_cases(INVALID_VALUES, as_json, json_error, |_, _| {
+        None
+    }));
+}
+
+#[test]
+fn each_invalid_toml_document_is_an_error_naming_its_field_and_line() {
+    assert_no_problems(check_cases(
+        INVALID_SYNTAX,
+        str::to_string,
+        toml_error,
+        |case, message| {
+            // The field's own line, except for a field that is missing altogether.
+            let line = case
+                .toml
+                .lines()
+                .position(|l| l.starts_with(case.field))
+                .map(|i| i + 1);
+            match line {
+                Some(line) if !message.contains(&format!("line {line}")) => Some(format!(
+                    "{}: the error does not point at line {line}:\n{message}",
+                    case.what
+                )),
+                _ => None,
+            }
+        },
+    ));
+}
+
+#[test]
+fn unknown_and_missing_json_fields_are_errors_naming_the_field() {
+    let by_name: &[&str] = &["unknown field", "misspelt field", "missing policy"];
+    let cases: Vec<Invalid> = INVALID_SYNTAX
+        .iter()
+        .filter(|c| by_name.contains(&c.what))
+        .map(|c| invalid(c.what, c.toml, c.field))
+        .collect();
+    assert_eq!(cases.len(), by_name.len());
+    assert_no_problems(check_cases(&cases, as_json, json_error, |_, _| None));
+}
+
+#[test]
+fn each_invalid_json_value_is_an_error_naming_its_field() {
+    assert_no_problems(check_cases(INVALID_SYNTAX, as_json, json_error, |_, _| {
+        None
+    }));
+}
+
+// ---------------------------------------------------------------- no panics
+
+/// A TOML document assembled from plausible and implausible pieces.
+fn config_text() -> impl Strategy<Value = String> {
+    let policy = prop_oneof![
+        Just("\"hybrid\""),
+        Just("\"lru\""),
+        Just("\"sliding-ttl\""),
+        Just("\"lru-bound\""),
+        Just("\"HYBRID\""),
+        Just("3"),
+    ];
+    let duration = prop_oneof![
+        Just("\"1h\"".to_string()),
+        Just("\"0s\"".to_string()),
+        Just("\"18446744073709551615s\"".to_string()),
+        Just("\"584y\"".to_string()),
+        Just("\"99999999999d\"".to_string()),
+        Just("-1".to_string()),
+        Just("9223372036854775807".to_string()),
+        Just("1.5".to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        "[0-9]{0,20}(ns|us|ms|s|m|h|d|x|)".prop_map(|s| format!("\"{s}\"")),
+        "\\PC{0,12}".prop_map(|s| format!("{s:?}")),
+    ];
+    let capacity = prop_oneof![
+        Just("0".to_string()),
+        Just("-1".to_string()),
+        Just("18446744073709551615".to_string()),
+        Just("\"10\"".to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+    ];
+    (
+        proptest::option::of(policy),
+        proptest::option::of(duration.clone()),
+        proptest::option::of(capacity),
+        proptest::option::of(duration.clone()),
+        proptest::option::of(duration),
+    )
+        .prop_map(|(policy, ttl, capacity, max, sweep)| {
+            let mut text = String::new();
+            let mut field = |name: &str, value: Option<String>| {
+                if let Some(v) = value {
+                    text.push_str(&format!("{name} = {v}\n"));
+                }
+            };
+            field("policy", policy.map(str::to_string));
+            field("ttl", ttl);
+            field("capacity", capacity);
+            field("max_lifetime", max);
+            field("sweep_interval", sweep);
+            text
+        })
+}
+
+/// Parses `text` both ways and builds whatever parsed: none of it may panic.
+fn parse_and_build(text: &str) {
+    let parsed = [
+        toml::from_str::<CacheConfig>(text).ok(),
+        serde_json::from_str::<CacheConfig>(text).ok(),
+    ];
+    for config in parsed.into_iter().flatten() {
+        if let Ok(policy) = config.to_policy() {
+            let _ = Cache::<u32, u32>::new(policy);
+        }
+        let _ = config.sweep_interval();
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        parse_and_build(&text);
+    }
+
+    #[test]
+    fn arbitrary_field_values_never_panic(text in config_text()) {
+        parse_and_build(&text);
+        let json = as_json(text.trim_end());
+        if !text.is_empty() {
+            parse_and_build(&json);
+        }
+    }
+}
