@@ -1,0 +1,557 @@
+//! Loom models of the real [`tenure::Cache`].
+//!
+//! Built only with `RUSTFLAGS="--cfg tenure_loom"` (see `ci/loom.sh`): the cache's
+//! sync shim then uses loom's locks, atomics, condvar and threads, and loom runs
+//! every model below under every interleaving up to the preemption bound
+//! (`LOOM_MAX_PREEMPTIONS`, 3 if unset). Each model is small (two or three
+//! threads, one or two keys) so the whole file runs in seconds. Each can fail:
+//! `ci/loom-faults.sh` builds the cache with a `--cfg tenure_fault="..."` that
+//! breaks exactly the invariant a model checks, and expects that model to fail.
+//!
+//! Test bookkeeping (counters, the listener's log) uses std types on purpose: loom
+//! runs all model threads on one OS thread, so they are deterministic for a given
+//! schedule and add no interleavings of their own.
+//!
+//! A loom 0.7 blind spot to keep in mind when adding models (tokio-rs/loom#392):
+//! a spawned thread whose first access to an atomic is a plain load is never run
+//! ahead of another thread's earlier load of that atomic, even if it stores to it
+//! afterwards. Threads that move the clock therefore use `ManualClock::set` (one
+//! read-modify-write), not `advance` (a load, then a compare-exchange).
+#![cfg(tenure_loom)]
+
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use loom::thread;
+use tenure::{
+    Cache, Clock, Hybrid, LruBound, ManualClock, Policy, RemovalCause, SlidingTtl, Timestamp,
+};
+
+/// Runs `body` under loom with the preemption bound from the environment, or 3.
+/// Prints how many interleavings were explored.
+fn model(name: &str, body: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let started = std::time::Instant::now();
+    builder.check(move || {
+        counted.fetch_add(1, Ordering::Relaxed);
+        body();
+    });
+    eprintln!(
+        "loom model {name}: {} interleavings in {:.1?}",
+        runs.load(Ordering::Relaxed),
+        started.elapsed()
+    );
+}
+
+type Removed = Arc<Mutex<Vec<(u32, u32, RemovalCause)>>>;
+
+/// An LRU cache (no time rule, so no clock reads) with one shard and a listener
+/// that logs every removal.
+fn lru_cache(capacity: usize) -> (Cache<u32, u32, LruBound>, Removed) {
+    let removed: Removed = Arc::default();
+    let log = Arc::clone(&removed);
+    let cache = Cache::builder(LruBound::new(capacity).expect("capacity"))
+        .shards(1)
+        .clock(ManualClock::new())
+        .listener(move |k, v, cause| log.lock().expect("log").push((k, v, cause)))
+        .build();
+    (cache, removed)
+}
+
+/// A creator that counts its runs and returns `value`.
+fn counted(made: &Arc<AtomicUsize>, value: u32) -> impl FnOnce() -> u32 + use<> {
+    let made = Arc::clone(made);
+    move || {
+        made.fetch_add(1, Ordering::Relaxed);
+        value
+    }
+}
+
+/// A future that is pending once (waking itself, as a real I/O future would after
+/// registering) and then ready with `value`.
+struct YieldOnce {
+    value: u32,
+    yielded: bool,
+}
+
+impl Future for YieldOnce {
+    type Output = u32;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        if self.yielded {
+            Poll::Ready(self.value)
+        } else {
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// After a model's threads are done: no flight for `key` is left behind, so a
+/// fresh get-or-create runs its own creator (a stuck flight would block it forever,
+/// which loom reports as a deadlock).
+fn assert_no_stuck_flight(cache: &Cache<u32, u32, LruBound>, key: u32) {
+    cache.remove(&key);
+    assert_eq!(
+        cache.get_or_create(key, || 99),
+        99,
+        "a later creation must run"
+    );
+}
+
+// ---- a. single-flight exactly once -------------------------------------------
+
+fn assert_single_creation(cache: &Cache<u32, u32, LruBound>, made: &AtomicUsize, a: u32, b: u32) {
+    assert_eq!(
+        made.load(Ordering::Relaxed),
+        1,
+        "the value was created twice"
+    );
+    assert_eq!(a, b, "callers got different values");
+    assert_eq!(cache.get(&1), Some(a));
+    assert_eq!(cache.stats().creations, 1);
+}
+
+#[test]
+fn a1_single_flight_two_sync_threads() {
+    model("a1_single_flight_two_sync_threads", || {
+        let (cache, _) = lru_cache(4);
+        let made = Arc::new(AtomicUsize::new(0));
+        let other = {
+            let (cache, create) = (cache.clone(), counted(&made, 10));
+            thread::spawn(move || cache.get_or_create(1, create))
+        };
+        let mine = cache.get_or_create(1, counted(&made, 20));
+        let theirs = other.join().expect("other thread");
+        assert_single_creation(&cache, &made, mine, theirs);
+    });
+}
+
+#[test]
+fn a2_single_flight_two_async_callers() {
+    model("a2_single_flight_two_async_callers", || {
+        let (cache, _) = lru_cache(4);
+        let made = Arc::new(AtomicUsize::new(0));
+        let call = |cache: Cache<u32, u32, LruBound>, value: u32, made: Arc<AtomicUsize>| async move {
+            cache
+                .get_or_create_async(1, move || {
+                    made.fetch_add(1, Ordering::Relaxed);
+                    YieldOnce {
+                        value,
+                        yielded: false,
+                    }
+                })
+                .await
+        };
+        let other = {
+            let fut = call(cache.clone(), 10, Arc::clone(&made));
+            thread::spawn(move || loom::future::block_on(fut))
+        };
+        let mine = loom::future::block_on(call(cache.clone(), 20, Arc::clone(&made)));
+        let theirs = other.join().expect("other thread");
+        assert_single_creation(&cache, &made, mine, theirs);
+    });
+}
+
+#[test]
+fn a3_single_flight_sync_and_async() {
+    model("a3_single_flight_sync_and_async", || {
+        let (cache, _) = lru_cache(4);
+        let made = Arc::new(AtomicUsize::new(0));
+        let other = {
+            let (cache, create) = (cache.clone(), counted(&made, 10));
+            thread::spawn(move || cache.get_or_create(1, create))
+        };
+        let create = counted(&made, 20);
+        let mine = loom::future::block_on(cache.get_or_create_async(1, || async move {
+            YieldOnce {
+                value: create(),
+                yielded: false,
+            }
+            .await
+        }));
+        let theirs = other.join().expect("other thread");
+        assert_single_creation(&cache, &made, mine, theirs);
+    });
+}
+
+#[test]
+fn a4_single_flight_three_sync_threads() {
+    model("a4_single_flight_three_sync_threads", || {
+        let (cache, _) = lru_cache(4);
+        let made = Arc::new(AtomicUsize::new(0));
+        let spawn = |value| {
+            let (cache, create) = (cache.clone(), counted(&made, value));
+            thread::spawn(move || cache.get_or_create(1, create))
+        };
+        let (first, second) = (spawn(10), spawn(30));
+        let mine = cache.get_or_create(1, counted(&made, 20));
+        let second = second.join().expect("second");
+        assert_single_creation(&cache, &made, mine, first.join().expect("first"));
+        assert_eq!(mine, second);
+    });
+}
+
+// ---- b. hand-over when the creator fails ---------------------------------------
+
+/// The payload of the creator's deliberate panic (kept quiet by [`quiet_panics`]).
+struct CreatorPanic;
+
+/// Silences the deliberate [`CreatorPanic`]s; every other panic still prints.
+fn quiet_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !info.payload().is::<CreatorPanic>() {
+                default(info);
+            }
+        }));
+    });
+}
+
+#[test]
+fn b1_hand_over_after_creator_panics() {
+    quiet_panics();
+    model("b1_hand_over_after_creator_panics", || {
+        let (cache, _) = lru_cache(4);
+        let other = {
+            let cache = cache.clone();
+            thread::spawn(move || {
+                catch_unwind(AssertUnwindSafe(|| {
+                    cache.get_or_create(1, || std::panic::panic_any(CreatorPanic))
+                }))
+            })
+        };
+        let mine = cache.get_or_create(1, || 20);
+        assert_eq!(mine, 20, "only this caller's creator can have succeeded");
+        match other.join().expect("other thread") {
+            Ok(v) => assert_eq!(v, 20, "the panicking creator never ran"),
+            Err(payload) => assert!(payload.is::<CreatorPanic>()),
+        }
+        assert_eq!(cache.get(&1), Some(20));
+        assert_no_stuck_flight(&cache, 1);
+    });
+}
+
+#[test]
+fn b2_hand_over_after_creator_error() {
+    model("b2_hand_over_after_creator_error", || {
+        let (cache, _) = lru_cache(4);
+        let other = {
+            let cache = cache.clone();
+            thread::spawn(move || cache.try_get_or_create(1, || Err::<u32, &str>("refused")))
+        };
+        let mine = cache.try_get_or_create(1, || Ok::<u32, &str>(20));
+        assert_eq!(mine, Ok(20));
+        let theirs = other.join().expect("other thread");
+        assert!(matches!(theirs, Ok(20) | Err("refused")), "{theirs:?}");
+        assert_eq!(cache.get(&1), Some(20));
+        assert_no_stuck_flight(&cache, 1);
+    });
+}
+
+#[test]
+fn b3_hand_over_after_async_creator_is_dropped() {
+    model("b3_hand_over_after_async_creator_is_dropped", || {
+        let (cache, _) = lru_cache(4);
+        let other = {
+            let cache = cache.clone();
+            thread::spawn(move || {
+                // Poll once (registering as creator or waiter), then cancel.
+                let fut = cache.get_or_create_async(1, std::future::pending::<u32>);
+                let mut fut = std::pin::pin!(fut);
+                let mut cx = Context::from_waker(Waker::noop());
+                match fut.as_mut().poll(&mut cx) {
+                    Poll::Ready(v) => Some(v),
+                    Poll::Pending => None,
+                }
+            })
+        };
+        let mine = loom::future::block_on(cache.get_or_create_async(1, || async { 20 }));
+        assert_eq!(mine, 20);
+        if let Some(theirs) = other.join().expect("other thread") {
+            assert_eq!(theirs, 20);
+        }
+        assert_eq!(cache.get(&1), Some(20));
+        assert_no_stuck_flight(&cache, 1);
+    });
+}
+
+// ---- c. capacity ---------------------------------------------------------------
+
+/// Inserts `keys` (value = key + 100), checking the bound after each insert.
+fn insert_checked(cache: &Cache<u32, u32, LruBound>, keys: &[u32], capacity: usize) {
+    for &k in keys {
+        cache.insert(k, k + 100);
+        let len = cache.len();
+        assert!(len <= capacity, "len {len} > capacity {capacity}");
+    }
+}
+
+fn capacity_model(capacity: usize, mine: &'static [u32], theirs: &'static [u32]) {
+    let (cache, removed) = lru_cache(capacity);
+    let other = {
+        let cache = cache.clone();
+        thread::spawn(move || insert_checked(&cache, theirs, capacity))
+    };
+    insert_checked(&cache, mine, capacity);
+    other.join().expect("other thread");
+    assert!(cache.len() <= capacity);
+    let removed = removed.lock().expect("log").clone();
+    let mut seen: Vec<u32> = cache.keys();
+    assert_eq!(seen.len(), cache.len());
+    for &(k, v, cause) in &removed {
+        assert_eq!(cause, RemovalCause::Capacity, "{k} left for {cause:?}");
+        assert_eq!(v, k + 100);
+        seen.push(k);
+    }
+    seen.sort_unstable();
+    let mut inserted: Vec<u32> = mine.iter().chain(theirs).copied().collect();
+    inserted.sort_unstable();
+    assert_eq!(
+        seen, inserted,
+        "live + evicted must be exactly the inserted keys"
+    );
+}
+
+#[test]
+fn c1_capacity_one_two_inserters() {
+    model("c1_capacity_one_two_inserters", || {
+        capacity_model(1, &[1], &[2])
+    });
+}
+
+#[test]
+fn c2_capacity_two_three_inserts() {
+    model("c2_capacity_two_three_inserts", || {
+        capacity_model(2, &[1, 2], &[3])
+    });
+}
+
+// ---- d. a read racing expiry ---------------------------------------------------
+
+const TTL: Duration = Duration::from_secs(10);
+
+/// Reads an entry written at 0 `reads` times, starting at 5 s, while another
+/// thread takes `steps` of moving the clock 5 s and running maintenance. Only this
+/// thread reads the entry, so it can bound its deadline: `min(last touch + TTL,
+/// 0 + lifetime)`, the touch lying between the start and the end of the last hit.
+/// A read starting at or after the latest possible deadline must miss (no expired
+/// value returned); a read ending before the earliest possible deadline must hit
+/// (no live value lost).
+fn read_racing_expiry<P: Policy>(
+    policy: P,
+    lifetime: Option<Duration>,
+    reads: usize,
+    steps: usize,
+) {
+    let clock = ManualClock::new();
+    let cache: Cache<u32, u64, P> = Cache::builder(policy)
+        .shards(1)
+        .clock(clock.clone())
+        .build();
+    let now = || clock.now();
+    let written = now();
+    cache.insert(1, written.as_nanos());
+    clock.advance(TTL / 2);
+    let maintainer = {
+        let (cache, clock) = (cache.clone(), clock.clone());
+        thread::spawn(move || {
+            for step in 2..steps + 2 {
+                // `set` (one read-modify-write), not `advance` (a load, then a
+                // compare-exchange): loom 0.7 never runs a thread whose first access
+                // to an atomic is a load ahead of another thread's load of it
+                // (tokio-rs/loom#392), so with `advance` it would never try a read
+                // that sees the clock already moved.
+                clock.set(written + TTL / 2 * step as u32);
+                cache.run_maintenance();
+            }
+        })
+    };
+    let cap = |t: Timestamp| lifetime.map_or(t, |l| t.min(written + l));
+    let (mut earliest, mut latest) = (cap(written + TTL), cap(written + TTL));
+    for _ in 0..reads {
+        let start = now();
+        let got = cache.get(&1);
+        let end = now();
+        match got {
+            Some(v) => {
+                assert_eq!(v, written.as_nanos());
+                assert!(
+                    start < latest,
+                    "expired value returned: read at {start:?}, deadline ≤ {latest:?}"
+                );
+                (earliest, latest) = (cap(start + TTL), cap(end + TTL));
+            }
+            None => {
+                assert!(
+                    end >= earliest,
+                    "live value lost: read until {end:?}, deadline ≥ {earliest:?}"
+                );
+                break;
+            }
+        }
+    }
+    maintainer.join().expect("maintainer");
+}
+
+#[test]
+fn d1_read_racing_expiry_and_maintenance() {
+    model("d1_read_racing_expiry_and_maintenance", || {
+        read_racing_expiry(SlidingTtl::new(TTL).expect("ttl"), None, 2, 1);
+    });
+}
+
+/// A hybrid entry that also has a maximum lifetime (15 s), read three times while
+/// a sweeper-like thread maintains at 10 s and 15 s.
+#[test]
+fn d2_read_racing_lifetime_and_repeated_maintenance() {
+    model("d2_read_racing_lifetime_and_repeated_maintenance", || {
+        let lifetime = TTL + TTL / 2;
+        let policy = Hybrid::new(TTL, 2)
+            .and_then(|p| p.with_max_lifetime(lifetime))
+            .expect("policy");
+        read_racing_expiry(policy, Some(lifetime), 3, 2);
+    });
+}
+
+// ---- e. listener exactly once per removal -------------------------------------
+
+/// Checks that every value ever stored is, at the end, either live or was passed
+/// to the listener, and exactly once in all.
+fn assert_each_once(cache: &Cache<u32, u32, LruBound>, removed: &Removed, stored: &[u32]) {
+    let mut seen: Vec<u32> = removed.lock().expect("log").iter().map(|r| r.1).collect();
+    for k in cache.keys() {
+        seen.extend(cache.get(&k));
+    }
+    seen.sort_unstable();
+    let mut stored = stored.to_vec();
+    stored.sort_unstable();
+    assert_eq!(
+        seen, stored,
+        "each value must be live or removed, exactly once"
+    );
+}
+
+#[test]
+fn e1_listener_once_remove_vs_insert() {
+    model("e1_listener_once_remove_vs_insert", || {
+        let (cache, removed) = lru_cache(4);
+        cache.insert(1, 10);
+        let other = {
+            let cache = cache.clone();
+            thread::spawn(move || cache.insert(1, 11))
+        };
+        let taken = cache.remove(&1);
+        let replaced = other.join().expect("other thread");
+        // Either order is linearizable: remove first (10 removed, 11 live) or
+        // insert first (10 replaced, 11 removed). remove never misses.
+        let log = removed.lock().expect("log").clone();
+        match (taken, replaced) {
+            (Some(10), None) => assert_eq!(log, [(1, 10, RemovalCause::Removed)]),
+            (Some(11), Some(10)) => assert_eq!(
+                log,
+                [
+                    (1, 10, RemovalCause::Replaced),
+                    (1, 11, RemovalCause::Removed)
+                ]
+            ),
+            other => {
+                panic!("not linearizable: remove/insert returned {other:?}, listener saw {log:?}")
+            }
+        }
+        assert_each_once(&cache, &removed, &[10, 11]);
+    });
+}
+
+#[test]
+fn e2_listener_once_clear_vs_insert_and_remove() {
+    model("e2_listener_once_clear_vs_insert_and_remove", || {
+        let (cache, removed) = lru_cache(4);
+        cache.insert(1, 10);
+        cache.insert(2, 20);
+        let other = {
+            let cache = cache.clone();
+            thread::spawn(move || {
+                cache.insert(1, 11);
+                cache.remove(&2)
+            })
+        };
+        cache.clear();
+        let taken = other.join().expect("other thread");
+        assert!(matches!(taken, None | Some(20)), "{taken:?}");
+        assert_each_once(&cache, &removed, &[10, 11, 20]);
+        for &(_, v, cause) in removed.lock().expect("log").iter() {
+            let expected: &[RemovalCause] = match v {
+                10 => &[RemovalCause::Replaced, RemovalCause::Cleared],
+                11 => &[RemovalCause::Cleared],
+                _ => &[RemovalCause::Removed, RemovalCause::Cleared],
+            };
+            assert!(expected.contains(&cause), "{v} left for {cause:?}");
+        }
+    });
+}
+
+#[test]
+fn e3_listener_once_insert_vs_insert() {
+    model("e3_listener_once_insert_vs_insert", || {
+        let (cache, removed) = lru_cache(4);
+        cache.insert(1, 10);
+        let other = {
+            let cache = cache.clone();
+            thread::spawn(move || cache.insert(1, 11))
+        };
+        let mine = cache.insert(1, 12);
+        let theirs = other.join().expect("other thread");
+        // One insert replaced 10, the other replaced that insert's value.
+        let live = cache.get(&1).expect("a value is live");
+        match (mine, theirs) {
+            (Some(10), Some(12)) => assert_eq!(live, 11),
+            (Some(11), Some(10)) => assert_eq!(live, 12),
+            other => panic!("not linearizable: inserts returned {other:?}"),
+        }
+        assert!(
+            removed
+                .lock()
+                .expect("log")
+                .iter()
+                .all(|r| r.2 == RemovalCause::Replaced)
+        );
+        assert_each_once(&cache, &removed, &[10, 11, 12]);
+    });
+}
+
+// ---- f. sweeper shutdown -------------------------------------------------------
+
+/// Under loom a sweeper's timed wait never times out, so it can only end through
+/// the stop signal the cache sends when it is dropped (or through the weak
+/// reference failing, if it was mid-sweep). Joining it proves it ended; a lost
+/// stop signal leaves it waiting forever, which loom reports as a deadlock.
+#[test]
+fn f_sweeper_ends_when_cache_is_dropped() {
+    model("f_sweeper_ends_when_cache_is_dropped", || {
+        let (cache, _) = lru_cache(4);
+        let sweeper = cache.start_sweeper(Duration::from_secs(1));
+        let user = {
+            let cache = cache.clone();
+            thread::spawn(move || {
+                cache.insert(1, 10);
+                drop(cache);
+            })
+        };
+        drop(cache);
+        user.join().expect("user thread");
+        sweeper.join();
+    });
+}
