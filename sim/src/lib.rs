@@ -1,2 +1,36 @@
-//! tenure-sim (work in progress).
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod chart;
+mod error;
+mod memory;
+mod model;
+mod prng;
+mod progress;
+mod replay;
+mod run;
+pub mod scenario;
+mod trace;
+mod units;
+
+pub use chart::{Series, live_entries_svg};
+pub use error::SimError;
+pub use memory::{
+    PRIVATE_CLIENT_BYTES, SHARED_CLIENT_BYTES, SHARED_HTTP_STACK_BYTES, private_stack_bytes,
+    shared_stack_bytes,
+};
+pub use model::{Model, PolicyModel, TenureModel, UnboundedMap};
+pub use prng::SplitMix64;
+pub use progress::{Progress, ProgressUnit};
+pub use replay::{
+    ConfigOverrides, DEFAULT_TTL, Engine, ReplayReport, read_config_file, replay_trace,
+    resolve_config,
+};
+pub use run::{RunOptions, RunStats, Sample, run};
+pub use scenario::{ScenarioOptions, ScenarioReport, generate_traffic, run_scenario};
+pub use trace::{
+    Access, BytesRead, OpenTrace, TraceError, TraceFormat, TraceOptions, TraceReader, open_trace,
+};
+pub use units::{format_bytes, group_digits};

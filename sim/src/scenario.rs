@@ -1,0 +1,448 @@
+//! The built-in scenario: two days of a multi-tenant service's OpenAI-client
+//! lookups, shaped like the incident that started this project.
+//!
+//! At scale 1 (all counts scale linearly):
+//!
+//! - **Diurnal traffic**: about 650 requests a minute on average, peaking at
+//!   15:00 and dropping to 30 % of the average at 03:00, over 48 hours.
+//! - **A few hot tenants**: 20 keys carry 40 % of the steady traffic.
+//! - **A long tail**: 40,000 tenants share the rest, Zipf-distributed (the
+//!   tenant ranked `i` is picked with weight `1 / i`).
+//! - **Daily rotation**: every tenth tenant (hot ones included) gets a new key
+//!   once a day, at its own hour; the old key is never used again.
+//! - **Bursts of new keys**: at 10:00 on day one, 12,000 never-seen keys arrive
+//!   within 20 minutes, and at 06:30 on day two, 20,000 (a sign-up spike, or a
+//!   client minting keys by mistake); each is used 1 to 3 times.
+//!
+//! The same requests replay through the unbounded map and through each policy.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::Duration;
+
+use tenure::{CacheConfig, ConfigError, HumanDuration, PolicyKind, Timestamp};
+
+use crate::chart::{Series, live_entries_svg};
+use crate::memory::{private_stack_bytes, shared_stack_bytes};
+use crate::model::{Model, TenureModel, UnboundedMap};
+use crate::prng::SplitMix64;
+use crate::run::{RunOptions, RunStats, run};
+use crate::trace::Access;
+use crate::units::{format_bytes, group_digits};
+
+const MINUTE_MS: u64 = 60_000;
+const HOUR_MS: u64 = 60 * MINUTE_MS;
+const DAY_MS: u64 = 24 * HOUR_MS;
+const HOURS: u64 = 48;
+const REQUESTS_PER_MINUTE: f64 = 650.0;
+const HOT_TENANTS: u64 = 20;
+const HOT_SHARE: f64 = 0.4;
+const TAIL_TENANTS: f64 = 40_000.0;
+const ROTATING_EVERY: u64 = 10;
+/// `(start, new keys, window)` of each burst.
+const BURSTS: [(u64, f64, u64); 2] = [
+    (10 * HOUR_MS, 12_000.0, 20 * MINUTE_MS),
+    (30 * HOUR_MS + 30 * MINUTE_MS, 20_000.0, 20 * MINUTE_MS),
+];
+/// Burst keys live in their own key range, above every tenant key.
+const BURST_KEY_BASE: u64 = 1 << 48;
+const TTL: Duration = Duration::from_secs(3600);
+const SWEEP: Duration = Duration::from_secs(300);
+const CAPACITY: f64 = 10_000.0;
+/// Requests between two progress reports.
+const PROGRESS_EVERY: usize = 4096;
+/// How often the chart samples live entries.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(300);
+
+/// Knobs of the built-in scenario.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScenarioOptions {
+    /// Seed of the traffic generator: the same seed, the same traffic.
+    pub seed: u64,
+    /// Multiplies request counts, tenant counts, burst sizes and capacities
+    /// (1.0 is the full scenario; tests use less).
+    pub scale: f64,
+}
+
+impl Default for ScenarioOptions {
+    /// Seed 1, scale 1.
+    fn default() -> Self {
+        ScenarioOptions {
+            seed: 1,
+            scale: 1.0,
+        }
+    }
+}
+
+/// The generated requests, in time order.
+#[derive(Debug, Clone)]
+pub struct Traffic {
+    /// Every request: which API key, and when.
+    pub requests: Vec<Access>,
+    /// Simulated length of the scenario.
+    pub duration: Duration,
+}
+
+fn ms(millis: u64) -> Timestamp {
+    Timestamp::from_nanos(millis * 1_000_000)
+}
+
+/// Rounds `x` up or down at random so that the expectation is `x`.
+fn round_randomly(x: f64, rng: &mut SplitMix64) -> u64 {
+    let whole = x.floor();
+    whole as u64 + u64::from(rng.unit() < x - whole)
+}
+
+/// Generates the scenario's traffic (see the [module docs](self)).
+///
+/// ```
+/// use tenure_sim::{ScenarioOptions, generate_traffic};
+///
+/// let options = ScenarioOptions { seed: 7, scale: 0.01 };
+/// let a = generate_traffic(&options);
+/// assert_eq!(a.requests, generate_traffic(&options).requests);
+/// assert!(a.requests.windows(2).all(|w| w[0].time <= w[1].time));
+/// ```
+pub fn generate_traffic(options: &ScenarioOptions) -> Traffic {
+    let scale = options.scale;
+    let mut rng = SplitMix64::new(options.seed);
+    let tail_tenants = (TAIL_TENANTS * scale).round().max(1.0) as u64;
+    // Cumulative Zipf weights, for inverse-transform sampling by binary search.
+    let mut cumulative = Vec::with_capacity(tail_tenants as usize);
+    let mut total = 0.0;
+    for rank in 1..=tail_tenants {
+        total += 1.0 / rank as f64;
+        cumulative.push(total);
+    }
+    let tenant_key = |tenant: u64, at: u64| {
+        if tenant % ROTATING_EVERY != ROTATING_EVERY - 1 {
+            return tenant << 8;
+        }
+        // Each rotating tenant rotates at its own hour of the day.
+        let offset = SplitMix64::new(tenant).below(DAY_MS);
+        (tenant << 8) | ((at + offset) / DAY_MS)
+    };
+    let mut requests = Vec::new();
+    for minute in 0..HOURS * 60 {
+        let hour_of_day = (minute % 1440) as f64 / 60.0;
+        let diurnal = 1.0 + 0.7 * (std::f64::consts::TAU * (hour_of_day - 9.0) / 24.0).sin();
+        let count = round_randomly(REQUESTS_PER_MINUTE * scale * diurnal, &mut rng);
+        for _ in 0..count {
+            let at = minute * MINUTE_MS + rng.below(MINUTE_MS);
+            let tenant = if rng.unit() < HOT_SHARE {
+                rng.below(HOT_TENANTS)
+            } else {
+                let u = rng.unit() * total;
+                HOT_TENANTS + cumulative.partition_point(|&c| c < u) as u64
+            };
+            requests.push(Access {
+                time: ms(at),
+                key: tenant_key(tenant, at),
+            });
+        }
+    }
+    for (burst, &(start, keys, window)) in BURSTS.iter().enumerate() {
+        let keys = (keys * scale).round() as u64;
+        for n in 0..keys {
+            let key = BURST_KEY_BASE | ((burst as u64) << 32) | n;
+            for _ in 0..=rng.below(3) {
+                requests.push(Access {
+                    time: ms(start + rng.below(window)),
+                    key,
+                });
+            }
+        }
+    }
+    requests.sort_unstable_by_key(|a| (a.time, a.key));
+    Traffic {
+        requests,
+        duration: Duration::from_millis(HOURS * HOUR_MS),
+    }
+}
+
+impl Traffic {
+    /// Writes the traffic as a CSV trace (`timestamp_ms,key`, with a header),
+    /// which `tenure-sim replay` reads back: for trying other configurations on
+    /// the same requests.
+    ///
+    /// ```
+    /// use tenure_sim::{ScenarioOptions, generate_traffic};
+    ///
+    /// let traffic = generate_traffic(&ScenarioOptions { seed: 1, scale: 0.001 });
+    /// let mut csv = Vec::new();
+    /// traffic.write_csv(&mut csv)?;
+    /// let text = String::from_utf8(csv).unwrap();
+    /// assert!(text.starts_with("timestamp_ms,key\n"));
+    /// assert_eq!(text.lines().count(), traffic.requests.len() + 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Whatever writing to `out` returns.
+    pub fn write_csv(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(out);
+        writeln!(out, "timestamp_ms,key")?;
+        for access in &self.requests {
+            writeln!(
+                out,
+                "{},key-{:x}",
+                access.time.as_nanos() / 1_000_000,
+                access.key
+            )?;
+        }
+        out.flush()
+    }
+}
+
+/// One cache the scenario compares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contender {
+    /// How the table and chart name it.
+    pub label: String,
+    /// The tenure cache's configuration; `None` for the unbounded map.
+    pub config: Option<CacheConfig>,
+}
+
+/// The unbounded map, then sliding TTL 1 h, LRU, and hybrid 1 h + LRU, the
+/// time-based ones with a sweeper every 5 minutes (as in the original fix). The
+/// capacity is 10,000 × `scale`.
+pub fn contenders(scale: f64) -> Vec<Contender> {
+    let capacity = (CAPACITY * scale).round().max(1.0) as usize;
+    let ttl = Some(HumanDuration(TTL));
+    let sweep = Some(HumanDuration(SWEEP));
+    let cap = group_digits(capacity as u64);
+    let config = |policy, ttl, capacity, sweep_interval| CacheConfig {
+        policy,
+        ttl,
+        capacity,
+        max_lifetime: None,
+        sweep_interval,
+    };
+    vec![
+        Contender {
+            label: "unbounded map (the leak)".into(),
+            config: None,
+        },
+        Contender {
+            label: "sliding-ttl 1h".into(),
+            config: Some(config(PolicyKind::SlidingTtl, ttl, None, sweep)),
+        },
+        Contender {
+            label: format!("lru {cap}"),
+            config: Some(config(PolicyKind::Lru, None, Some(capacity), None)),
+        },
+        Contender {
+            label: format!("hybrid 1h + {cap}"),
+            config: Some(config(PolicyKind::Hybrid, ttl, Some(capacity), sweep)),
+        },
+    ]
+}
+
+/// One contender's results.
+#[derive(Debug, Clone)]
+pub struct ScenarioRow {
+    /// Which cache.
+    pub contender: Contender,
+    /// What the replay measured.
+    pub stats: RunStats,
+}
+
+/// The results of the built-in scenario.
+#[derive(Debug, Clone)]
+pub struct ScenarioReport {
+    /// The requests that were replayed.
+    pub traffic: Traffic,
+    /// The options it ran with.
+    pub options: ScenarioOptions,
+    /// Requests replayed through each contender.
+    pub requests: u64,
+    /// Distinct API keys in the traffic.
+    pub distinct_keys: usize,
+    /// Simulated length.
+    pub duration: Duration,
+    /// One row per contender, in [`contenders`] order.
+    pub rows: Vec<ScenarioRow>,
+}
+
+/// Generates the traffic and replays it through every contender.
+/// `progress(done, total)` is called now and then with requests replayed so far.
+///
+/// ```
+/// use tenure_sim::{ScenarioOptions, run_scenario};
+///
+/// let report = run_scenario(&ScenarioOptions { seed: 1, scale: 0.01 }, |_, _| {})?;
+/// let leak = &report.rows[0].stats;
+/// assert_eq!(leak.final_len, report.distinct_keys); // the map forgets nothing
+/// assert!(report.rows[1..].iter().all(|row| row.stats.final_len < leak.final_len));
+/// # Ok::<(), tenure::ConfigError>(())
+/// ```
+///
+/// # Errors
+/// A [`ConfigError`] if a contender's configuration is invalid (only possible
+/// at an absurd `scale`).
+pub fn run_scenario(
+    options: &ScenarioOptions,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<ScenarioReport, ConfigError> {
+    let traffic = generate_traffic(options);
+    let per_run = traffic.requests.len() as u64;
+    let contenders = contenders(options.scale);
+    let total = per_run * contenders.len() as u64;
+    let run_options = RunOptions {
+        sweep_interval: None,
+        sample_every: Some(SAMPLE_EVERY),
+        end: Some(Timestamp::ZERO + traffic.duration),
+    };
+    let mut rows = Vec::with_capacity(contenders.len());
+    for (i, contender) in contenders.into_iter().enumerate() {
+        let mut model: Box<dyn Model> = match &contender.config {
+            None => Box::new(UnboundedMap::default()),
+            Some(config) => Box::new(TenureModel::new(config)?),
+        };
+        let run_options = RunOptions {
+            sweep_interval: contender
+                .config
+                .as_ref()
+                .and_then(CacheConfig::sweep_interval),
+            ..run_options
+        };
+        let requests = traffic.requests.chunks(PROGRESS_EVERY).map(Ok);
+        let done_before = i as u64 * per_run;
+        let stats = run(&mut *model, requests, &run_options, |done| {
+            progress(done_before + done, total)
+        })
+        .unwrap_or_else(|never: std::convert::Infallible| match never {});
+        rows.push(ScenarioRow { contender, stats });
+    }
+    let duration = traffic.duration;
+    Ok(ScenarioReport {
+        traffic,
+        options: *options,
+        requests: per_run,
+        distinct_keys: rows[0].stats.final_len,
+        duration,
+        rows,
+    })
+}
+
+impl ScenarioReport {
+    /// The side-by-side table, with a header line and notes.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Built-in scenario: {} h of multi-tenant traffic, {} requests, {} distinct API keys (seed {}, scale {}).",
+            self.duration.as_secs() / 3600,
+            group_digits(self.requests),
+            group_digits(self.distinct_keys as u64),
+            self.options.seed,
+            self.options.scale
+        );
+        let _ = writeln!(out);
+        let header = [
+            "cache",
+            "requests",
+            "hit ratio",
+            "creations",
+            "peak live",
+            "final live",
+            "mem, private HTTP",
+            "mem, shared HTTP",
+        ];
+        let mut lines = vec![header.map(String::from).to_vec()];
+        for row in &self.rows {
+            let s = &row.stats;
+            lines.push(vec![
+                row.contender.label.clone(),
+                group_digits(s.accesses),
+                format!("{:.2} %", s.hit_ratio_percent()),
+                group_digits(s.creations()),
+                group_digits(s.peak_len as u64),
+                group_digits(s.final_len as u64),
+                format_bytes(private_stack_bytes(s.peak_len)),
+                format_bytes(shared_stack_bytes(s.peak_len)),
+            ]);
+        }
+        let widths: Vec<usize> = (0..header.len())
+            .map(|c| lines.iter().map(|l| l[c].len()).max().unwrap_or(0))
+            .collect();
+        for line in &lines {
+            let mut text = format!("{:<w$}", line[0], w = widths[0]);
+            for (cell, width) in line.iter().zip(&widths).skip(1) {
+                let _ = write!(text, "  {cell:>width$}");
+            }
+            let _ = writeln!(out, "{}", text.trim_end());
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "live = entries held (expired ones count until a sweep reclaims them; sweeps every 5 min for the TTL policies).\n\
+             mem = estimated at peak live: ~104 KB per client when each builds its own HTTP stack (Client::with_config),\n\
+             ~66 B per client + one shared ~104 KB HTTP stack when they share one reqwest::Client (measured; see docs/design.md)."
+        );
+        out
+    }
+
+    /// The chart of live entries over time, one line per contender.
+    pub fn chart_svg(&self) -> String {
+        let series: Vec<Series<'_>> = self
+            .rows
+            .iter()
+            .map(|row| Series {
+                label: &row.contender.label,
+                samples: &row.stats.samples,
+            })
+            .collect();
+        live_entries_svg(&series, Timestamp::ZERO + self.duration)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traffic_has_the_advertised_shape() {
+        let traffic = generate_traffic(&ScenarioOptions {
+            seed: 3,
+            scale: 0.05,
+        });
+        let n = traffic.requests.len() as f64;
+        let expected_steady = REQUESTS_PER_MINUTE * 0.05 * (HOURS * 60) as f64;
+        assert!(n > expected_steady && n < expected_steady * 1.2, "{n}");
+        let hot = traffic
+            .requests
+            .iter()
+            .filter(|a| a.key >> 8 < HOT_TENANTS)
+            .count() as f64;
+        assert!((0.3..0.4).contains(&(hot / n)), "hot share {}", hot / n);
+        // A rotating hot tenant (19) shows up under three keys over two days.
+        let mut tenant_19: Vec<u64> = traffic
+            .requests
+            .iter()
+            .filter(|a| a.key >> 8 == 19)
+            .map(|a| a.key)
+            .collect();
+        tenant_19.dedup();
+        assert_eq!(tenant_19.len(), 3, "{tenant_19:?}");
+        let burst_keys = traffic
+            .requests
+            .iter()
+            .filter(|a| a.key & BURST_KEY_BASE != 0)
+            .count();
+        assert!(burst_keys >= 1600, "{burst_keys}");
+    }
+
+    #[test]
+    fn different_seeds_differ() {
+        let a = generate_traffic(&ScenarioOptions {
+            seed: 1,
+            scale: 0.01,
+        });
+        let b = generate_traffic(&ScenarioOptions {
+            seed: 2,
+            scale: 0.01,
+        });
+        assert_ne!(a.requests, b.requests);
+    }
+}

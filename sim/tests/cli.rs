@@ -1,0 +1,448 @@
+//! The `tenure-sim` binary: output, JSON, errors and exit codes.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tenure-sim"))
+        .args(args)
+        .output()
+        .expect("run tenure-sim")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn write(name: &str, text: &str) -> String {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn oltp() -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces/OLTP.lis.zst");
+    path.to_str().unwrap().to_owned()
+}
+
+fn json(output: &Output) -> Value {
+    assert!(output.status.success(), "{}", stderr(output));
+    serde_json::from_str(stdout(output).trim()).expect("one JSON object")
+}
+
+/// `a,b,a,c,a` with LRU capacity 1 by hand: only the consecutive... none hit;
+/// with capacity 2: the second `a` and the third `a` hit.
+const SMALL_CSV: &str = "timestamp_ms,key\n0,a\n1000,b\n2000,a\n3000,c\n4000,a\n";
+
+#[test]
+fn json_output_has_the_documented_fields() {
+    let trace = write("small.csv", SMALL_CSV);
+    let out = json(&sim(&[
+        "replay",
+        "--trace",
+        &trace,
+        "--policy",
+        "lru",
+        "--capacity",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(out["hit_ratio"], 40.0);
+    assert_eq!(out["hits"], 2);
+    assert_eq!(out["misses"], 3);
+    assert_eq!(out["accesses"], 5);
+    assert_eq!(out["creations"], 3);
+    assert_eq!(out["evictions"], 1);
+    assert_eq!(out["capacity_evictions"], 1);
+    assert_eq!(out["expirations"], 0);
+    assert_eq!(out["peak_live"], 2);
+    assert_eq!(out["format"], "csv");
+    assert_eq!(out["config"]["policy"], "lru");
+    assert_eq!(out["config"]["capacity"], 2);
+    assert!(out["elapsed_ms"].is_u64());
+}
+
+#[test]
+fn ttl_counts_in_trace_time() {
+    // `a` idle for 2 s then read again: a miss with a 1s TTL, a hit with 3s.
+    let trace = write("ttl.csv", "0,a\n2000,a\n");
+    for (ttl, hits, expired) in [("1s", 0, 1), ("3s", 1, 0)] {
+        let out = json(&sim(&[
+            "replay",
+            "--trace",
+            &trace,
+            "--policy",
+            "sliding-ttl",
+            "--ttl",
+            ttl,
+            "--json",
+        ]));
+        assert_eq!(out["hits"], hits, "ttl {ttl}");
+        assert_eq!(out["expirations"], expired, "ttl {ttl}");
+        assert_eq!(out["config"]["ttl"], ttl);
+    }
+}
+
+#[test]
+fn text_output_shows_ratio_hits_accesses_evictions() {
+    let trace = write("text.csv", SMALL_CSV);
+    let out = sim(&[
+        "replay",
+        "--trace",
+        &trace,
+        "--policy",
+        "lru",
+        "--capacity",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for line in [
+        "hit ratio  40.00 %",
+        "hits       2",
+        "accesses   5",
+        "evictions  1",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from\n{text}");
+    }
+}
+
+#[test]
+fn the_config_file_is_read_and_flags_override_it() {
+    let trace = write("config.csv", SMALL_CSV);
+    let config = write("lru.toml", "policy = \"lru\"\ncapacity = 1\n");
+    let from_file = json(&sim(&[
+        "replay", "--trace", &trace, "--config", &config, "--json",
+    ]));
+    assert_eq!(from_file["hits"], 0);
+    let overridden = json(&sim(&[
+        "replay",
+        "--trace",
+        &trace,
+        "--config",
+        &config,
+        "--capacity",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(overridden["hits"], 2);
+    let json_config = write(
+        "hybrid.json",
+        r#"{"policy": "hybrid", "ttl": "1h", "capacity": 2}"#,
+    );
+    let hybrid = json(&sim(&[
+        "replay",
+        "--trace",
+        &trace,
+        "--config",
+        &json_config,
+        "--json",
+    ]));
+    assert_eq!(hybrid["hits"], 2);
+}
+
+#[test]
+fn both_engines_agree() {
+    let mut text = String::new();
+    for i in 0..3000u64 {
+        text.push_str(&format!("{},k{}\n", i * 250, (i * i + 7 * i) % 97));
+    }
+    let trace = write("engines.csv", &text);
+    let run = |engine: &str| {
+        let mut out = json(&sim(&[
+            "replay",
+            "--trace",
+            &trace,
+            "--policy",
+            "hybrid",
+            "--ttl",
+            "5s",
+            "--capacity",
+            "12",
+            "--sweep-interval",
+            "2s",
+            "--engine",
+            engine,
+            "--json",
+        ]));
+        out.as_object_mut().unwrap().remove("elapsed_ms");
+        out
+    };
+    let policy = run("policy");
+    assert!(policy["expirations"].as_u64().unwrap() > 0, "{policy}");
+    assert!(
+        policy["capacity_evictions"].as_u64().unwrap() > 0,
+        "{policy}"
+    );
+    assert_eq!(policy, run("cache"));
+}
+
+#[test]
+fn malformed_line_exits_2_naming_file_and_line() {
+    let trace = write("bad.lis", "1 1 0 0\n2 1 0 0\n3 one 0 0\n");
+    let out = sim(&[
+        "replay",
+        "--trace",
+        &trace,
+        "--policy",
+        "lru",
+        "--capacity",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{trace}:3: ")), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(stdout(&out).is_empty());
+
+    let csv = write("bad.csv", "0,a\n1,b\n\n2\n");
+    let out = sim(&[
+        "replay",
+        "--trace",
+        &csv,
+        "--policy",
+        "lru",
+        "--capacity",
+        "10",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("{csv}:4: ")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_invocations_exit_2_with_a_clear_message() {
+    let trace = write("ok.lis", "1 1 0 0\n");
+    let missing = write("ok-dir-marker", "").replace("ok-dir-marker", "missing.lis");
+    let bad_config = write(
+        "bad.toml",
+        "policy = \"lru\"\ncapacity = 5\ncolour = \"red\"\n",
+    );
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "replay",
+                "--trace",
+                &missing,
+                "--policy",
+                "lru",
+                "--capacity",
+                "5",
+            ],
+            "cannot open trace",
+        ),
+        (
+            &[
+                "replay",
+                "--trace",
+                &trace,
+                "--policy",
+                "fifo",
+                "--capacity",
+                "5",
+            ],
+            "fifo",
+        ),
+        (
+            &[
+                "replay",
+                "--trace",
+                &trace,
+                "--policy",
+                "lru",
+                "--capacity",
+                "many",
+            ],
+            "many",
+        ),
+        (
+            &[
+                "replay",
+                "--trace",
+                &trace,
+                "--policy",
+                "lru",
+                "--capacity",
+                "0",
+            ],
+            "`capacity` must be at least 1",
+        ),
+        (
+            &["replay", "--trace", &trace, "--policy", "lru"],
+            "`capacity` is required for policy `lru`",
+        ),
+        (
+            &["replay", "--trace", &trace, "--capacity", "5"],
+            "--policy is required",
+        ),
+        (
+            &[
+                "replay",
+                "--trace",
+                &trace,
+                "--policy",
+                "sliding-ttl",
+                "--ttl",
+                "soon",
+            ],
+            "invalid duration",
+        ),
+        (
+            &[
+                "replay",
+                "--trace",
+                &trace,
+                "--policy",
+                "sliding-ttl",
+                "--capacity",
+                "5",
+            ],
+            "`capacity` does not apply",
+        ),
+        (
+            &["replay", "--trace", &trace, "--config", &bad_config],
+            "colour",
+        ),
+        (&["replay", "--policy", "lru", "--capacity", "5"], "--trace"),
+        (
+            &["replay", "--trace", &trace, "--frobnicate"],
+            "--frobnicate",
+        ),
+        (&["--scale", "0"], "scale"),
+    ];
+    for (args, words) in cases {
+        let out = sim(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(words), "{args:?}: {err:?} lacks {words:?}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn oltp_lru_matches_the_arc_paper() {
+    let trace = oltp();
+    let expected = [
+        (1000, 32.83),
+        (2000, 42.47),
+        (5000, 53.65),
+        (10000, 60.70),
+        (15000, 64.63),
+    ];
+    for (capacity, ratio) in expected {
+        let capacity = capacity.to_string();
+        let out = sim(&[
+            "replay",
+            "--trace",
+            &trace,
+            "--policy",
+            "lru",
+            "--capacity",
+            &capacity,
+            "--json",
+        ]);
+        // The progress bar stays off when stderr is not a terminal.
+        assert!(out.stderr.is_empty(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("\"hit_ratio\":{ratio:.2},")),
+            "{text}"
+        );
+        let out = json(&out);
+        assert_eq!(
+            out["hit_ratio"].as_f64(),
+            Some(ratio),
+            "capacity {capacity}"
+        );
+        assert_eq!(out["accesses"], 914_145);
+    }
+}
+
+#[test]
+fn the_default_scenario_prints_the_table_and_writes_the_chart() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scenario-out");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = sim(&["--scale", "0.05", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for words in [
+        "hit ratio",
+        "creations",
+        "peak live",
+        "final live",
+        "mem, private HTTP",
+        "mem, shared HTTP",
+        "unbounded map (the leak)",
+        "sliding-ttl 1h",
+        "lru 500",
+        "hybrid 1h + 500",
+    ] {
+        assert!(text.contains(words), "{words:?} missing from\n{text}");
+    }
+    let chart = dir.join("live-entries.svg");
+    assert!(text.contains(chart.to_str().unwrap()), "{text}");
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert_eq!(svg.matches("<polyline").count(), 4);
+
+    // The explicit subcommand is the same run.
+    let again = sim(&[
+        "scenario",
+        "--scale",
+        "0.05",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let table = |s: &str| s.lines().take(8).collect::<Vec<_>>().join("\n");
+    assert_eq!(table(&stdout(&again)), table(&text));
+}
+
+#[test]
+fn a_config_file_gets_no_default_ttl() {
+    let trace = write("ttl-default.lis", "1 1 0 0\n");
+    let config = write("no-ttl.toml", "policy = \"sliding-ttl\"\n");
+    let out = sim(&["replay", "--trace", &trace, "--config", &config]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`ttl` is required for policy `sliding-ttl`"),
+        "{}",
+        stderr(&out)
+    );
+    let flags = json(&sim(&[
+        "replay",
+        "--trace",
+        &trace,
+        "--policy",
+        "sliding-ttl",
+        "--json",
+    ]));
+    assert_eq!(flags["config"]["ttl"], "1h");
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("closed-stdout");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenure-sim"))
+        .args(["--scale", "0.02", "--quiet", "--out", dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `| head -0`: the reader goes away before the table is printed.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert!(dir.join("live-entries.svg").exists());
+}
