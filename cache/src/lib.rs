@@ -27,7 +27,7 @@ pub use sweeper::Sweeper;
 pub use sweeper::SweeperError;
 pub use tenure_policies::{
     AnyPolicy, Expiry, Hybrid, LruBound, Policy, PolicyError, RemovalCause, SlidingTtl, Slot,
-    SlotList, Timestamp,
+    SlotList, Timestamp, ensure_slot,
 };
 pub use traits::{BoxCreate, KeyedResourceCache, KeyedResourceCacheExt};
 

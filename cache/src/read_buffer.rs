@@ -96,6 +96,9 @@ impl Stripe {
     pub(crate) fn drain(&self, mut apply: impl FnMut(u64, u64)) {
         let mut head = self.head.load(Ordering::Relaxed);
         let tail = self.tail.load(Ordering::Acquire);
+        if head == tail {
+            return;
+        }
         while head != tail {
             let record = &self.records[head % STRIPE_LEN];
             let id = record.id.swap(0, Ordering::Acquire);

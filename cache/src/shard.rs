@@ -12,7 +12,7 @@ use std::hash::{BuildHasher, Hash};
 use hashbrown::HashTable;
 
 use crate::sync::{AtomicU64, Ordering};
-use crate::{Expiry, Timestamp};
+use crate::{Expiry, Slot, Timestamp, ensure_slot};
 
 pub(crate) type Hasher = foldhash::fast::RandomState;
 
@@ -109,14 +109,18 @@ impl<K: Hash + Eq, V> Shard<K, V> {
                 pos
             }
             None => {
+                if self.entries.len() == self.entries.capacity() {
+                    // Grow by a quarter, not double: the slab is most of a large
+                    // cache's memory, and writes are rare enough to copy more often.
+                    let more = (self.entries.len() / 4).max(4);
+                    self.entries.reserve_exact(more);
+                }
                 self.entries.push(Some(entry));
                 (self.entries.len() - 1) as u32
             }
         };
         if expiry.max_lifetime.is_some() {
-            if self.created.len() <= pos as usize {
-                self.created.resize(pos as usize + 1, Timestamp::ZERO);
-            }
+            ensure_slot(&mut self.created, Slot::new(pos), Timestamp::ZERO);
             self.created[pos as usize] = now;
         }
         let entries = &self.entries;

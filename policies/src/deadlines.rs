@@ -1,4 +1,4 @@
-use crate::{Expiry, Slot, SlotList, Timestamp};
+use crate::{Expiry, Slot, SlotList, Timestamp, ensure_slot};
 
 /// Bookkeeping shared by the time-based policies: slots in order of last access
 /// (which is also LRU order) and, with a maximum lifetime, in order of creation.
@@ -75,8 +75,6 @@ impl Deadlines {
 }
 
 fn set(times: &mut Vec<Timestamp>, slot: Slot, now: Timestamp) {
-    if slot.index() >= times.len() {
-        times.resize(slot.index() + 1, Timestamp::ZERO);
-    }
+    ensure_slot(times, slot, Timestamp::ZERO);
     times[slot.index()] = now;
 }

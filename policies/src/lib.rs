@@ -20,5 +20,5 @@ pub use hybrid::Hybrid;
 pub use lru_bound::LruBound;
 pub use policy::{Policy, RemovalCause};
 pub use sliding_ttl::SlidingTtl;
-pub use slot_list::{Slot, SlotList};
+pub use slot_list::{Slot, SlotList, ensure_slot};
 pub use time::Timestamp;
