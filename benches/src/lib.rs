@@ -1,2 +1,11 @@
-//! tenure-benches (work in progress).
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod contenders;
+pub mod report;
+pub mod rng;
+pub mod rotation;
+pub mod trace;
+pub mod workload;
+pub mod zipf;
