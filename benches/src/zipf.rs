@@ -55,7 +55,7 @@ impl Zipf {
 
     /// One rank in `0..n`.
     pub fn sample(&self, rng: &mut SplitMix64) -> usize {
-        let u = rng.next_f64();
+        let u = rng.unit();
         self.cdf
             .partition_point(|&c| c <= u)
             .min(self.cdf.len() - 1)

@@ -74,6 +74,33 @@ impl Deadlines {
     }
 }
 
+/// Implements the time-keeping methods of [`Policy`](crate::Policy) by
+/// forwarding to the type's `deadlines` field; the type adds `next_victim`.
+macro_rules! forward_to_deadlines {
+    () => {
+        fn expiry(&self) -> $crate::Expiry {
+            self.deadlines.expiry()
+        }
+
+        fn on_insert(&mut self, slot: $crate::Slot, now: $crate::Timestamp) {
+            self.deadlines.insert(slot, now);
+        }
+
+        fn on_access(&mut self, slot: $crate::Slot, now: $crate::Timestamp) {
+            self.deadlines.access(slot, now);
+        }
+
+        fn on_remove(&mut self, slot: $crate::Slot) {
+            self.deadlines.remove(slot);
+        }
+
+        fn next_expired(&self, now: $crate::Timestamp) -> Option<$crate::Slot> {
+            self.deadlines.next_expired(now)
+        }
+    };
+}
+pub(crate) use forward_to_deadlines;
+
 fn set(times: &mut Vec<Timestamp>, slot: Slot, now: Timestamp) {
     ensure_slot(times, slot, Timestamp::ZERO);
     times[slot.index()] = now;

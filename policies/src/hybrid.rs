@@ -1,9 +1,9 @@
 use std::time::Duration;
 
-use crate::deadlines::Deadlines;
+use crate::deadlines::{Deadlines, forward_to_deadlines};
 use crate::lru_bound::checked_capacity;
 use crate::sliding_ttl::checked_expiry;
-use crate::{Expiry, Policy, PolicyError, Slot, Timestamp};
+use crate::{Policy, PolicyError, Slot};
 
 /// Sliding TTL and LRU bound at once: an entry leaves when it has been idle for
 /// `ttl` (cause `Expired`), when it is older than the optional `max_lifetime`
@@ -76,29 +76,11 @@ impl Hybrid {
 }
 
 impl Policy for Hybrid {
-    fn expiry(&self) -> Expiry {
-        self.deadlines.expiry()
-    }
-
-    fn on_insert(&mut self, slot: Slot, now: Timestamp) {
-        self.deadlines.insert(slot, now);
-    }
-
-    fn on_access(&mut self, slot: Slot, now: Timestamp) {
-        self.deadlines.access(slot, now);
-    }
-
-    fn on_remove(&mut self, slot: Slot) {
-        self.deadlines.remove(slot);
-    }
+    forward_to_deadlines!();
 
     fn next_victim(&self) -> Option<Slot> {
         (self.deadlines.len() > self.capacity)
             .then(|| self.deadlines.least_recent())
             .flatten()
-    }
-
-    fn next_expired(&self, now: Timestamp) -> Option<Slot> {
-        self.deadlines.next_expired(now)
     }
 }

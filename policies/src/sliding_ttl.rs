@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use crate::deadlines::Deadlines;
-use crate::{Expiry, Policy, PolicyError, Slot, Timestamp};
+use crate::deadlines::{Deadlines, forward_to_deadlines};
+use crate::{Expiry, Policy, PolicyError, Slot};
 
 /// Sliding time-to-live: an entry written or read at `t` expires at `t + ttl`;
 /// with [`with_max_lifetime`](SlidingTtl::with_max_lifetime), also at
@@ -79,27 +79,9 @@ pub(crate) fn checked_expiry(
 }
 
 impl Policy for SlidingTtl {
-    fn expiry(&self) -> Expiry {
-        self.deadlines.expiry()
-    }
-
-    fn on_insert(&mut self, slot: Slot, now: Timestamp) {
-        self.deadlines.insert(slot, now);
-    }
-
-    fn on_access(&mut self, slot: Slot, now: Timestamp) {
-        self.deadlines.access(slot, now);
-    }
-
-    fn on_remove(&mut self, slot: Slot) {
-        self.deadlines.remove(slot);
-    }
+    forward_to_deadlines!();
 
     fn next_victim(&self) -> Option<Slot> {
         None
-    }
-
-    fn next_expired(&self, now: Timestamp) -> Option<Slot> {
-        self.deadlines.next_expired(now)
     }
 }
