@@ -2,6 +2,8 @@
 //! markdown tables of per-thread CPU ns/op, paired ratios to the floor and the
 //! issue's targets. `--help` lists the flags.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 use std::time::Duration;
 

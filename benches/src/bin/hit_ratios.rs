@@ -2,6 +2,8 @@
 //! inserts. Run from the workspace root (traces are read from `../shared/traces`).
 //! `--traces OLTP,P3` picks traces.
 
+#![forbid(unsafe_code)]
+
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;

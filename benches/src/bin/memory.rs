@@ -7,6 +7,8 @@
 //! viewer, or read `eb`, bytes at exit, per allocation site) to show where its
 //! bytes go.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
