@@ -528,8 +528,39 @@ where
     where
         K: Clone,
     {
+        self.try_get_or_create_ref(&key, |k| Ok(k.clone()), |_| create())
+    }
+
+    /// Like [`try_get_or_create`](Cache::try_get_or_create), but looks up a
+    /// borrowed form of the key (`&str` for a `String` key, say) and makes the
+    /// owned key with `to_key` only on a miss, so a hit allocates nothing. An
+    /// error from `to_key` or `create` is returned, nothing is cached.
+    ///
+    /// ```
+    /// use tenure::{Cache, LruBound};
+    ///
+    /// let cache: Cache<String, usize, LruBound> = Cache::new(LruBound::new(10)?);
+    /// let len = |k: &str| cache.try_get_or_create_ref(k, |k| Ok::<_, ()>(k.to_owned()), |k| Ok(k.len()));
+    /// assert_eq!(len("four"), Ok(4));
+    /// assert_eq!(len("four"), Ok(4)); // a hit: no String was made
+    /// assert_eq!(cache.stats().creations, 1);
+    /// # Ok::<(), tenure::PolicyError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Whatever `to_key` or `create` returned.
+    pub fn try_get_or_create_ref<Q, E>(
+        &self,
+        key: &Q,
+        mut to_key: impl FnMut(&Q) -> Result<K, E>,
+        create: impl FnOnce(&K) -> Result<V, E>,
+    ) -> Result<V, E>
+    where
+        K: Borrow<Q> + Clone,
+        Q: Hash + Eq + ?Sized,
+    {
         let creation = loop {
-            match self.inner.join(&key) {
+            match self.inner.join(key, || to_key(key))? {
                 Joined::Hit(v) => return Ok(v),
                 Joined::Wait(flight) => {
                     if let Some(v) = flight.wait() {
@@ -539,8 +570,8 @@ where
                 Joined::Create(creation) => break creation,
             }
         };
-        let value = create()?;
-        Ok(creation.finish(key, value))
+        let value = create(creation.key())?;
+        Ok(creation.finish(value))
     }
 
     /// The async form of [`get_or_create`](Cache::get_or_create). If the creating
@@ -571,7 +602,7 @@ where
         F: Future<Output = Result<V, E>>,
     {
         let creation = loop {
-            match self.inner.join(&key) {
+            match self.inner.join(&key, || Ok(key.clone()))? {
                 Joined::Hit(v) => return Ok(v),
                 Joined::Wait(flight) => {
                     if let Some(v) = std::future::poll_fn(|cx| flight.poll_wait(cx)).await {
@@ -582,7 +613,7 @@ where
             }
         };
         let value = create().await?;
-        Ok(creation.finish(key, value))
+        Ok(creation.finish(value))
     }
 
     /// Starts a sweeper on a std thread that calls
@@ -638,6 +669,7 @@ enum Joined<'a, K, V, P> {
 struct Creation<'a, K, V, P> {
     inner: &'a Inner<K, V, P>,
     hash: u64,
+    key: Option<K>,
     flight: Option<Arc<Flight<V>>>,
 }
 
@@ -647,10 +679,18 @@ where
     V: Clone + Send + Sync + 'static,
     P: Policy,
 {
+    /// The key being created.
+    fn key(&self) -> &K {
+        self.key
+            .as_ref()
+            .expect("a creation holds its key until it finishes")
+    }
+
     /// Stores `value`, hands it to the waiters, then runs the listener.
-    fn finish(mut self, key: K, value: V) -> V {
+    fn finish(mut self, value: V) -> V {
         let inner = self.inner;
         let hash = self.hash;
+        let key = self.key.take().expect("a creation finishes once");
         let (_, removals) = inner.write(|w| w.insert(key, hash, value.clone()));
         bump(&inner.counters.creations);
         if let Some(flight) = self.flight.take() {
@@ -821,15 +861,21 @@ where
         }
     }
 
-    /// Finds the value for `key`, a flight to wait on, or the right to create.
-    fn join(&self, key: &K) -> Joined<'_, K, V, P>
+    /// Finds the value for `key`, a flight to wait on, or the right to create
+    /// (with the owned key `to_key` makes).
+    fn join<Q, E>(
+        &self,
+        key: &Q,
+        to_key: impl FnOnce() -> Result<K, E>,
+    ) -> Result<Joined<'_, K, V, P>, E>
     where
-        K: Clone,
+        K: Borrow<Q> + Clone,
+        Q: Hash + Eq + ?Sized,
     {
         let hash = self.hasher.hash_one(key);
         let stripe = self.stripe();
         match self.lookup(key, hash) {
-            Lookup::Hit(v) => return Joined::Hit(v),
+            Lookup::Hit(v) => return Ok(Joined::Hit(v)),
             Lookup::Expired => self.maintain(),
             Lookup::Miss => {}
         }
@@ -838,21 +884,24 @@ where
             Lookup::Hit(v) => Some(v),
             Lookup::Miss | Lookup::Expired => None,
         };
-        match self.flights.join(key, hash, shard, recheck) {
-            Err(v) => Joined::Hit(v),
-            Ok(Join::Wait(flight)) => {
-                bump(&stripe.misses);
-                Joined::Wait(flight)
-            }
-            Ok(Join::Create(flight)) => {
-                bump(&stripe.misses);
-                Joined::Create(Creation {
-                    inner: self,
-                    hash,
-                    flight: Some(flight),
-                })
-            }
-        }
+        Ok(
+            match self.flights.join(key, hash, shard, recheck, to_key)? {
+                Join::Found(v) => Joined::Hit(v),
+                Join::Wait(flight) => {
+                    bump(&stripe.misses);
+                    Joined::Wait(flight)
+                }
+                Join::Create(flight, key) => {
+                    bump(&stripe.misses);
+                    Joined::Create(Creation {
+                        inner: self,
+                        hash,
+                        key: Some(key),
+                        flight: Some(flight),
+                    })
+                }
+            },
+        )
     }
 }
 

@@ -9,6 +9,7 @@
 //! abandoned and every waiter starts over: the first to come back becomes the new
 //! creator (running its own closure), the rest wait on it.
 
+use std::borrow::Borrow;
 use std::hash::Hash;
 use std::task::{Context, Poll, Waker};
 
@@ -94,11 +95,13 @@ pub(crate) struct Flights<K, V> {
 }
 
 /// What a caller of get-or-create must do.
-pub(crate) enum Join<V> {
+pub(crate) enum Join<K, V> {
+    /// A creator finished just now: here is its value.
+    Found(V),
     /// Wait on someone else's creation.
     Wait(Arc<Flight<V>>),
-    /// Create the value; the flight is registered.
-    Create(Arc<Flight<V>>),
+    /// Create the value for this owned key; the flight is registered.
+    Create(Arc<Flight<V>>, K),
 }
 
 impl<K, V> Flights<K, V> {
@@ -113,30 +116,38 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
     /// Joins the flight for `key`, or starts one. `recheck` runs under the shard
     /// lock when there is no flight, to catch a value stored by a creator that
     /// has just finished; if it finds one, no flight is started.
-    pub(crate) fn join<R>(
+    /// `to_key` makes the owned key for a new flight; its error is returned
+    /// before anything is registered.
+    pub(crate) fn join<Q, E>(
         &self,
-        key: &K,
+        key: &Q,
         hash: u64,
         shard: usize,
-        recheck: impl FnOnce() -> Option<R>,
-    ) -> Result<Join<V>, R> {
+        recheck: impl FnOnce() -> Option<V>,
+        to_key: impl FnOnce() -> Result<K, E>,
+    ) -> Result<Join<K, V>, E>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
         let mut pending = self.shards[shard].lock();
-        if let Some(p) = pending.find(hash, |p| p.key == *key) {
+        if let Some(p) = pending.find(hash, |p| p.key.borrow() == key) {
             return Ok(Join::Wait(Arc::clone(&p.flight)));
         }
         if let Some(found) = recheck() {
-            return Err(found);
+            return Ok(Join::Found(found));
         }
+        let owned = to_key()?;
         let flight = Arc::new(Flight::new());
         let entry = Pending {
             hash,
-            key: key.clone(),
+            key: owned.clone(),
             flight: Arc::clone(&flight),
         };
         // Test-only fault (loom model a): register no flight, so racing callers all create.
         #[cfg(not(tenure_fault = "no_flight"))]
         pending.insert_unique(hash, entry, |p| p.hash);
-        Ok(Join::Create(flight))
+        Ok(Join::Create(flight, owned))
     }
 }
 
