@@ -1,0 +1,313 @@
+//! `OpenAiClients`: a bounded cache of async-openai clients over one HTTP pool.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::Arc;
+
+use async_openai::Client;
+use async_openai::config::OpenAIConfig;
+use tenure::{Cache, CacheBuilder, CacheStats, Clock, RemovalCause, Sweeper, Timestamp};
+
+use crate::identity::{Endpoint, IdentityView, KeyOnEndpoint};
+use crate::{ClientIdentity, Error, KeyFingerprint, OpenAiConfig};
+
+/// An async-openai client for the OpenAI API (or a compatible one).
+pub type OpenAiClient = Client<OpenAIConfig>;
+
+/// A cache of OpenAI clients keyed by [`ClientIdentity`], as a value: for
+/// dependency injection and tests. [`get_or_create_openai_client`](crate::get_or_create_openai_client)
+/// is one of these, process-wide.
+///
+/// - Clients are made on first use of an identity, one creation however many
+///   tasks ask at once, and dropped by the configured policy (by default: unused
+///   for an hour, or least recently used beyond 10,000).
+/// - Every client is built with `Client::build` over **one** shared
+///   `reqwest::Client` (with the configured timeouts), so a new client costs
+///   about a microsecond and all of them share one connection pool.
+/// - A sweeper on a std thread reclaims idle clients (if the config has a
+///   `sweep_interval`); it stops when the last handle is dropped and never keeps
+///   the process alive.
+///
+/// `OpenAiClients` is a cheap handle: clones share one cache.
+///
+/// ```
+/// use async_openai::config::Config as _; // for `api_base()`
+/// use tenure_openai::{ClientIdentity, OpenAiClients, OpenAiConfig};
+///
+/// let clients = OpenAiClients::new(&OpenAiConfig::default())?;
+/// let a = clients.get("sk-tenant-a")?;
+/// let again = clients.get("sk-tenant-a")?; // cached
+/// let eu = clients.get_with_identity(
+///     &ClientIdentity::new("sk-tenant-a")?.with_base_url("https://eu.example.com/v1")?,
+/// );
+/// assert_eq!(clients.stats().creations, 2);
+/// assert_eq!(eu.config().api_base(), "https://eu.example.com/v1");
+/// # drop((a, again));
+/// # Ok::<(), tenure_openai::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct OpenAiClients {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// Values are shared so a hit copies a pointer, not the client, out of the
+    /// table; the caller's own clone is made after the table lock is released.
+    cache: Cache<ClientIdentity, Arc<OpenAiClient>>,
+    http: reqwest::Client,
+    /// Where clients made from a key alone point.
+    endpoint: Endpoint,
+    _sweeper: Option<Sweeper>,
+}
+
+/// What a removal listener set with [`OpenAiClientsBuilder::on_removal`] is told.
+/// It carries no key material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientRemoval {
+    /// Stands in for the removed client's key.
+    pub fingerprint: KeyFingerprint,
+    /// The removed client's base URL.
+    pub base_url: String,
+    /// Why it left the cache.
+    pub cause: RemovalCause,
+}
+
+type RemovalHook = Arc<dyn Fn(&ClientRemoval) + Send + Sync>;
+
+/// Sets up an [`OpenAiClients`]: a clock for tests, an HTTP client of your own,
+/// a removal hook.
+///
+/// ```
+/// use std::time::Duration;
+/// use tenure::ManualClock;
+/// use tenure_openai::{OpenAiClients, OpenAiConfig};
+///
+/// let clock = ManualClock::new();
+/// let clients = OpenAiClients::builder(OpenAiConfig::default())
+///     .clock(clock.clone())
+///     .on_removal(|removal| println!("{} left: {:?}", removal.fingerprint, removal.cause))
+///     .build()?;
+/// let first = clients.get("sk-1")?;
+/// clock.advance(Duration::from_secs(3600)); // an idle hour: the TTL
+/// let second = clients.get("sk-1")?;
+/// assert_eq!(clients.stats().creations, 2);
+/// # drop((first, second));
+/// # Ok::<(), tenure_openai::Error>(())
+/// ```
+#[must_use]
+pub struct OpenAiClientsBuilder {
+    config: OpenAiConfig,
+    clock: Option<Arc<dyn Clock>>,
+    http: Option<reqwest::Client>,
+    on_removal: Option<RemovalHook>,
+}
+
+impl fmt::Debug for OpenAiClientsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiClientsBuilder")
+            .field("config", &self.config)
+            .field("custom_clock", &self.clock.is_some())
+            .field("custom_http_client", &self.http.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAiClientsBuilder {
+    /// Reads time from `clock` (e.g. a [`tenure::ManualClock`] in tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Shares `http` instead of building an HTTP client from the config's timeouts
+    /// (which are then not applied).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Calls `hook` whenever a client leaves the cache, with no lock held.
+    pub fn on_removal(mut self, hook: impl Fn(&ClientRemoval) + Send + Sync + 'static) -> Self {
+        self.on_removal = Some(Arc::new(hook));
+        self
+    }
+
+    /// Checks the config, builds the shared HTTP client and the cache, and starts
+    /// the sweeper if the config has a `sweep_interval`.
+    ///
+    /// # Errors
+    /// The first invalid config field, or an HTTP client that could not be built.
+    pub fn build(self) -> Result<OpenAiClients, Error> {
+        let config = self.config;
+        let endpoint = config.endpoint()?;
+        let (connect_timeout, request_timeout) = config.timeouts()?;
+        config.cache.to_policy()?; // before `sweep_interval` is taken out: it checks that too
+        // The sweeper is started below on a std thread whatever tenure's features
+        // are, so the builder must not start one of its own.
+        let mut cache_config = config.cache.clone();
+        let sweep_interval = cache_config.sweep_interval.take();
+        let on_removal = self.on_removal;
+        let mut builder = CacheBuilder::from_config(&cache_config)?.listener(
+            move |identity: ClientIdentity, _client, cause| {
+                let removal = ClientRemoval {
+                    fingerprint: identity.fingerprint(),
+                    base_url: identity.base_url().to_string(),
+                    cause,
+                };
+                tracing::debug!(key = %removal.fingerprint, base_url = %removal.base_url, ?cause, "OpenAI client left the cache");
+                if let Some(hook) = &on_removal {
+                    hook(&removal);
+                }
+                // `identity` drops here: its key buffer is zeroised. The client's
+                // own copy (a `secrecy::SecretString`) zeroises as the last clone drops.
+            },
+        );
+        if let Some(clock) = self.clock {
+            builder = builder.clock(SharedClock(clock));
+        }
+        let cache = builder.build();
+        let http = match self.http {
+            Some(http) => http,
+            None => crate::http::shared_http_client(connect_timeout, request_timeout)?,
+        };
+        let sweeper = sweep_interval.map(|interval| cache.start_sweeper(interval.0));
+        Ok(OpenAiClients {
+            shared: Arc::new(Shared {
+                cache,
+                http,
+                endpoint,
+                _sweeper: sweeper,
+            }),
+        })
+    }
+}
+
+impl OpenAiClients {
+    /// A cache as `config` describes it.
+    ///
+    /// # Errors
+    /// The first invalid config field, or an HTTP client that could not be built.
+    pub fn new(config: &OpenAiConfig) -> Result<Self, Error> {
+        Self::builder(config.clone()).build()
+    }
+
+    /// An [`OpenAiClientsBuilder`] starting from `config`.
+    pub fn builder(config: OpenAiConfig) -> OpenAiClientsBuilder {
+        OpenAiClientsBuilder {
+            config,
+            clock: None,
+            http: None,
+            on_removal: None,
+        }
+    }
+
+    /// The client for `api_key` on the configured base URL, organisation and
+    /// project, made if there is none.
+    ///
+    /// A hit allocates nothing but the returned client's clone.
+    ///
+    /// # Errors
+    /// [`Error::InvalidApiKey`] if the key cannot be sent as an HTTP header value.
+    pub fn get(&self, api_key: &str) -> Result<OpenAiClient, Error> {
+        let shared = &*self.shared;
+        let lookup = KeyOnEndpoint {
+            api_key,
+            endpoint: &shared.endpoint,
+        };
+        // The owned identity (and the key check) is made only on a miss.
+        let client = shared.cache.try_get_or_create_ref(
+            &lookup as &dyn IdentityView,
+            |_| ClientIdentity::with_endpoint(api_key.to_string(), shared.endpoint.clone()),
+            |identity| Ok(Arc::new(shared.make_client(identity))),
+        )?;
+        Ok(OpenAiClient::clone(&client))
+    }
+
+    /// The client for a whole identity, made if there is none. Nothing of the
+    /// configured base URL, organisation or project applies: the identity says it all.
+    pub fn get_with_identity(&self, identity: &ClientIdentity) -> OpenAiClient {
+        let shared = &*self.shared;
+        let client = shared.cache.try_get_or_create_ref(
+            identity,
+            |identity| Ok::<_, Infallible>(identity.clone()),
+            |identity| Ok(Arc::new(shared.make_client(identity))),
+        );
+        match client {
+            Ok(client) => OpenAiClient::clone(&client),
+            Err(never) => match never {},
+        }
+    }
+
+    /// Removes every client using `api_key` (on any endpoint), e.g. after the key
+    /// was revoked; returns how many. The next use makes a fresh client.
+    pub fn remove_key(&self, api_key: &str) -> usize {
+        self.shared
+            .cache
+            .invalidate_if(|identity, _| identity.api_key() == api_key)
+    }
+
+    /// Live clients held (expired ones count until reclaimed; they are never returned).
+    pub fn len(&self) -> usize {
+        self.shared.cache.len()
+    }
+
+    /// Whether [`len`](Self::len) is zero.
+    pub fn is_empty(&self) -> bool {
+        self.shared.cache.is_empty()
+    }
+
+    /// The cache's counters: `creations` is how many clients were made. Contains
+    /// no key material.
+    pub fn stats(&self) -> CacheStats {
+        self.shared.cache.stats()
+    }
+
+    /// Reclaims idle clients now (the sweeper does this on its interval).
+    pub fn run_maintenance(&self) {
+        self.shared.cache.run_maintenance();
+    }
+
+    /// Drops every cached client.
+    pub fn clear(&self) {
+        self.shared.cache.clear();
+    }
+
+    /// The HTTP client every cached client shares.
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.shared.http
+    }
+}
+
+impl Shared {
+    fn make_client(&self, identity: &ClientIdentity) -> OpenAiClient {
+        let endpoint = identity.endpoint();
+        // `OpenAIConfig::new()` reads the `OPENAI_*` variables; all four parts are
+        // overwritten here, so none of them can leak into this identity.
+        let config = OpenAIConfig::new()
+            .with_api_key(identity.api_key())
+            .with_api_base(&endpoint.base_url)
+            .with_org_id(&endpoint.organization)
+            .with_project_id(&endpoint.project);
+        tracing::debug!(key = %identity.fingerprint(), base_url = %endpoint.base_url, "creating OpenAI client");
+        Client::build(self.http.clone(), config)
+    }
+}
+
+/// Lets the builder keep a clock before it knows the cache's type.
+struct SharedClock(Arc<dyn Clock>);
+
+impl Clock for SharedClock {
+    fn now(&self) -> Timestamp {
+        self.0.now()
+    }
+}
+
+impl fmt::Debug for OpenAiClients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiClients")
+            .field("len", &self.len())
+            .field("base_url", &self.shared.endpoint.base_url)
+            .finish_non_exhaustive()
+    }
+}
