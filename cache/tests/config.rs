@@ -505,3 +505,52 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------- the docs' examples
+
+/// The fenced `lang` blocks of `docs/configuration.md`.
+fn doc_blocks(lang: &str) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md");
+    let text = std::fs::read_to_string(&path).expect("docs/configuration.md");
+    let fence = format!("```{lang}");
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match &mut current {
+            None if line.trim() == fence => current = Some(String::new()),
+            Some(block) if line.trim() == "```" => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            None => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn every_toml_and_json_example_in_the_configuration_guide_is_a_valid_config() {
+    let toml_blocks = doc_blocks("toml");
+    let json_blocks = doc_blocks("json");
+    assert!(
+        toml_blocks.len() >= 3 && json_blocks.len() >= 2,
+        "examples not found"
+    );
+    for block in &toml_blocks {
+        let config: CacheConfig = toml::from_str(block).unwrap_or_else(|e| panic!("{block}\n{e}"));
+        config
+            .to_policy()
+            .unwrap_or_else(|e| panic!("{block}\n{e}"));
+    }
+    for block in &json_blocks {
+        let config: CacheConfig =
+            serde_json::from_str(block).unwrap_or_else(|e| panic!("{block}\n{e}"));
+        config
+            .to_policy()
+            .unwrap_or_else(|e| panic!("{block}\n{e}"));
+    }
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Exact LRU over an ARC .lis trace with collections.OrderedDict: the baseline
-tenure-sim's replay speed is compared against (docs/bench-notes/sim.md).
+tenure-sim's replay speed is compared against (docs/benchmarks.md, "Simulator speed").
 
 Usage: lru_ordereddict.py TRACE CAPACITY
 TRACE may be Zstandard-compressed (read through the `zstdcat` command).
