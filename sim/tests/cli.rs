@@ -20,6 +20,13 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Runs `tenure-sim replay --trace TRACE FLAGS...`.
+fn replay(trace: &str, flags: &[&str]) -> Output {
+    let mut args = vec!["replay", "--trace", trace];
+    args.extend_from_slice(flags);
+    sim(&args)
+}
+
 fn write(name: &str, text: &str) -> String {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli");
     std::fs::create_dir_all(&dir).unwrap();
@@ -45,16 +52,10 @@ const SMALL_CSV: &str = "timestamp_ms,key\n0,a\n1000,b\n2000,a\n3000,c\n4000,a\n
 #[test]
 fn json_output_has_the_documented_fields() {
     let trace = write("small.csv", SMALL_CSV);
-    let out = json(&sim(&[
-        "replay",
-        "--trace",
+    let out = json(&replay(
         &trace,
-        "--policy",
-        "lru",
-        "--capacity",
-        "2",
-        "--json",
-    ]));
+        &["--policy", "lru", "--capacity", "2", "--json"],
+    ));
     assert_eq!(out["hit_ratio"], 40.0);
     assert_eq!(out["hits"], 2);
     assert_eq!(out["misses"], 3);
@@ -75,16 +76,10 @@ fn ttl_counts_in_trace_time() {
     // `a` idle for 2 s then read again: a miss with a 1s TTL, a hit with 3s.
     let trace = write("ttl.csv", "0,a\n2000,a\n");
     for (ttl, hits, expired) in [("1s", 0, 1), ("3s", 1, 0)] {
-        let out = json(&sim(&[
-            "replay",
-            "--trace",
+        let out = json(&replay(
             &trace,
-            "--policy",
-            "sliding-ttl",
-            "--ttl",
-            ttl,
-            "--json",
-        ]));
+            &["--policy", "sliding-ttl", "--ttl", ttl, "--json"],
+        ));
         assert_eq!(out["hits"], hits, "ttl {ttl}");
         assert_eq!(out["expirations"], expired, "ttl {ttl}");
         assert_eq!(out["config"]["ttl"], ttl);
@@ -94,15 +89,7 @@ fn ttl_counts_in_trace_time() {
 #[test]
 fn text_output_shows_ratio_hits_accesses_evictions() {
     let trace = write("text.csv", SMALL_CSV);
-    let out = sim(&[
-        "replay",
-        "--trace",
-        &trace,
-        "--policy",
-        "lru",
-        "--capacity",
-        "2",
-    ]);
+    let out = replay(&trace, &["--policy", "lru", "--capacity", "2"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     for line in [
@@ -119,33 +106,18 @@ fn text_output_shows_ratio_hits_accesses_evictions() {
 fn the_config_file_is_read_and_flags_override_it() {
     let trace = write("config.csv", SMALL_CSV);
     let config = write("lru.toml", "policy = \"lru\"\ncapacity = 1\n");
-    let from_file = json(&sim(&[
-        "replay", "--trace", &trace, "--config", &config, "--json",
-    ]));
+    let from_file = json(&replay(&trace, &["--config", &config, "--json"]));
     assert_eq!(from_file["hits"], 0);
-    let overridden = json(&sim(&[
-        "replay",
-        "--trace",
+    let overridden = json(&replay(
         &trace,
-        "--config",
-        &config,
-        "--capacity",
-        "2",
-        "--json",
-    ]));
+        &["--config", &config, "--capacity", "2", "--json"],
+    ));
     assert_eq!(overridden["hits"], 2);
     let json_config = write(
         "hybrid.json",
         r#"{"policy": "hybrid", "ttl": "1h", "capacity": 2}"#,
     );
-    let hybrid = json(&sim(&[
-        "replay",
-        "--trace",
-        &trace,
-        "--config",
-        &json_config,
-        "--json",
-    ]));
+    let hybrid = json(&replay(&trace, &["--config", &json_config, "--json"]));
     assert_eq!(hybrid["hits"], 2);
 }
 
@@ -157,22 +129,22 @@ fn both_engines_agree() {
     }
     let trace = write("engines.csv", &text);
     let run = |engine: &str| {
-        let mut out = json(&sim(&[
-            "replay",
-            "--trace",
+        let mut out = json(&replay(
             &trace,
-            "--policy",
-            "hybrid",
-            "--ttl",
-            "5s",
-            "--capacity",
-            "12",
-            "--sweep-interval",
-            "2s",
-            "--engine",
-            engine,
-            "--json",
-        ]));
+            &[
+                "--policy",
+                "hybrid",
+                "--ttl",
+                "5s",
+                "--capacity",
+                "12",
+                "--sweep-interval",
+                "2s",
+                "--engine",
+                engine,
+                "--json",
+            ],
+        ));
         out.as_object_mut().unwrap().remove("elapsed_ms");
         out
     };
@@ -188,15 +160,7 @@ fn both_engines_agree() {
 #[test]
 fn malformed_line_exits_2_naming_file_and_line() {
     let trace = write("bad.lis", "1 1 0 0\n2 1 0 0\n3 one 0 0\n");
-    let out = sim(&[
-        "replay",
-        "--trace",
-        &trace,
-        "--policy",
-        "lru",
-        "--capacity",
-        "10",
-    ]);
+    let out = replay(&trace, &["--policy", "lru", "--capacity", "10"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains(&format!("{trace}:3: ")), "{err}");
@@ -204,16 +168,7 @@ fn malformed_line_exits_2_naming_file_and_line() {
     assert!(stdout(&out).is_empty());
 
     let csv = write("bad.csv", "0,a\n1,b\n\n2\n");
-    let out = sim(&[
-        "replay",
-        "--trace",
-        &csv,
-        "--policy",
-        "lru",
-        "--capacity",
-        "10",
-        "--json",
-    ]);
+    let out = replay(&csv, &["--policy", "lru", "--capacity", "10", "--json"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains(&format!("{csv}:4: ")),
@@ -343,16 +298,10 @@ fn oltp_lru_matches_the_arc_paper() {
     ];
     for (capacity, ratio) in expected {
         let capacity = capacity.to_string();
-        let out = sim(&[
-            "replay",
-            "--trace",
+        let out = replay(
             &trace,
-            "--policy",
-            "lru",
-            "--capacity",
-            &capacity,
-            "--json",
-        ]);
+            &["--policy", "lru", "--capacity", &capacity, "--json"],
+        );
         // The progress bar stays off when stderr is not a terminal.
         assert!(out.stderr.is_empty(), "{}", stderr(&out));
         let text = stdout(&out);
@@ -412,21 +361,14 @@ fn the_default_scenario_prints_the_table_and_writes_the_chart() {
 fn a_config_file_gets_no_default_ttl() {
     let trace = write("ttl-default.lis", "1 1 0 0\n");
     let config = write("no-ttl.toml", "policy = \"sliding-ttl\"\n");
-    let out = sim(&["replay", "--trace", &trace, "--config", &config]);
+    let out = replay(&trace, &["--config", &config]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("`ttl` is required for policy `sliding-ttl`"),
         "{}",
         stderr(&out)
     );
-    let flags = json(&sim(&[
-        "replay",
-        "--trace",
-        &trace,
-        "--policy",
-        "sliding-ttl",
-        "--json",
-    ]));
+    let flags = json(&replay(&trace, &["--policy", "sliding-ttl", "--json"]));
     assert_eq!(flags["config"]["ttl"], "1h");
 }
 
