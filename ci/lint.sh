@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --workspace --all-targets --features tenure/tokio -- -D warnings
