@@ -166,7 +166,10 @@ impl Kind {
                 // holds what was touched in the last `capacity` operations.
                 let clock = ManualClock::new();
                 let policy = SlidingTtl::new(Duration::from_nanos(cap as u64))?;
-                let cache = Cache::builder(policy).clock(clock.clone()).build();
+                let cache = Cache::builder(policy)
+                    .clock(clock.clone())
+                    .build()
+                    .expect("no sweeper, so the builder is valid");
                 visit.visit(Tenure {
                     cache,
                     clock: Some(clock),

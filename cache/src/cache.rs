@@ -33,11 +33,14 @@ use std::time::Duration;
 use crate::clock::{Clock, CoarseClock};
 use crate::flight::{Flight, Flights, Join};
 use crate::read_buffer::{Recorded, Stripe};
-use crate::shard::{Entry, Hasher, Shard};
+use crate::shard::{Entry, Shard};
 use crate::stats::{CacheStats, WriteCounters, bump};
 use crate::sweeper::{StopHandle, Sweeper};
 use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock, thread_stripe};
-use crate::{AnyPolicy, CacheConfig, ConfigError, Expiry, Policy, RemovalCause, Slot, Timestamp};
+use crate::{
+    AnyPolicy, CacheConfig, ConfigError, DefaultHashBuilder, Expiry, Policy, RemovalCause, Slot,
+    Timestamp,
+};
 
 /// The removal listener: called with each removed key, value and cause, after
 /// every internal lock is released.
@@ -103,14 +106,14 @@ impl<T> IntoIterator for Batch<T> {
 
 type Table<K, V> = RwLock<Shard<K, V>>;
 
-pub(crate) struct Inner<K, V, P> {
+pub(crate) struct Inner<K, V, P, S> {
     tables: Box<[Table<K, V>]>,
     flights: Flights<K, V>,
     core: Mutex<Core<P>>,
     stripes: Box<[Stripe]>,
     expiry: Expiry,
     clock: Arc<dyn Clock>,
-    hasher: Hasher,
+    hasher: S,
     len: AtomicUsize,
     listener: Option<RemovalListener<K, V>>,
     counters: WriteCounters,
@@ -118,7 +121,7 @@ pub(crate) struct Inner<K, V, P> {
     owned_sweeper: Mutex<Option<Sweeper>>,
 }
 
-impl<K, V, P> Drop for Inner<K, V, P> {
+impl<K, V, P, S> Drop for Inner<K, V, P, S> {
     fn drop(&mut self) {
         for stop in self.sweepers.lock().drain(..) {
             stop.stop();
@@ -142,11 +145,11 @@ impl<K, V, P> Drop for Inner<K, V, P> {
 /// assert_eq!(cache.get("key-1").as_deref(), Some(&42));
 /// # Ok::<(), tenure::PolicyError>(())
 /// ```
-pub struct Cache<K, V, P = AnyPolicy> {
-    inner: Arc<Inner<K, V, P>>,
+pub struct Cache<K, V, P = AnyPolicy, S = DefaultHashBuilder> {
+    inner: Arc<Inner<K, V, P, S>>,
 }
 
-impl<K, V, P> Clone for Cache<K, V, P> {
+impl<K, V, P, S> Clone for Cache<K, V, P, S> {
     fn clone(&self) -> Self {
         Cache {
             inner: Arc::clone(&self.inner),
@@ -154,7 +157,7 @@ impl<K, V, P> Clone for Cache<K, V, P> {
     }
 }
 
-impl<K, V, P> fmt::Debug for Cache<K, V, P> {
+impl<K, V, P, S> fmt::Debug for Cache<K, V, P, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cache")
             .field("len", &self.inner.len.load(Ordering::Relaxed))
@@ -173,15 +176,16 @@ impl<K, V, P> fmt::Debug for Cache<K, V, P> {
 /// let cache: Cache<&str, u32, SlidingTtl> = Cache::builder(SlidingTtl::new(Duration::from_secs(60))?)
 ///     .clock(clock.clone())
 ///     .listener(|key, value, cause| println!("{key} = {value} left: {cause:?}"))
-///     .build();
+///     .build()?;
 /// cache.insert("a", 1);
 /// clock.advance(Duration::from_secs(60));
 /// assert_eq!(cache.get("a"), None); // expired exactly at t + ttl
-/// # Ok::<(), tenure::PolicyError>(())
+/// # Ok::<(), tenure::ConfigError>(())
 /// ```
 #[must_use]
-pub struct CacheBuilder<K, V, P> {
+pub struct CacheBuilder<K, V, P, S = DefaultHashBuilder> {
     policy: P,
+    hasher: S,
     clock: Option<Arc<dyn Clock>>,
     listener: Option<RemovalListener<K, V>>,
     shards: Option<usize>,
@@ -189,7 +193,7 @@ pub struct CacheBuilder<K, V, P> {
     sweep_on_tokio: bool,
 }
 
-impl<K, V, P> fmt::Debug for CacheBuilder<K, V, P> {
+impl<K, V, P, S> fmt::Debug for CacheBuilder<K, V, P, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CacheBuilder")
             .field("shards", &self.shards)
@@ -198,11 +202,12 @@ impl<K, V, P> fmt::Debug for CacheBuilder<K, V, P> {
     }
 }
 
-impl<K, V, P> CacheBuilder<K, V, P>
+impl<K, V, P, S> CacheBuilder<K, V, P, S>
 where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
 {
     /// Reads time from `clock` instead of the default [`CoarseClock`] (use
     /// [`SystemClock`](crate::SystemClock) for sub-second TTLs, [`ManualClock`](crate::ManualClock) in tests).
@@ -250,8 +255,45 @@ where
         self
     }
 
+    /// Hashes keys with `hasher` instead of the default [`DefaultHashBuilder`].
+    ///
+    /// The default is fast but only minimally resistant to keys chosen to
+    /// collide. When keys come from untrusted callers (API keys, tenant ids),
+    /// use a keyed hasher such as std's [`RandomState`](std::hash::RandomState):
+    ///
+    /// ```
+    /// use std::hash::RandomState;
+    /// use tenure::{Cache, LruBound};
+    ///
+    /// let cache: Cache<String, u32, LruBound, RandomState> =
+    ///     Cache::builder(LruBound::new(100)?).hasher(RandomState::new()).build()?;
+    /// cache.insert("tenant-a".to_string(), 1);
+    /// assert_eq!(cache.get("tenant-a"), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn hasher<S2>(self, hasher: S2) -> CacheBuilder<K, V, P, S2>
+    where
+        S2: BuildHasher + Send + Sync + 'static,
+    {
+        CacheBuilder {
+            policy: self.policy,
+            hasher,
+            clock: self.clock,
+            listener: self.listener,
+            shards: self.shards,
+            sweep_interval: self.sweep_interval,
+            sweep_on_tokio: self.sweep_on_tokio,
+        }
+    }
+
     /// Builds the cache (and starts its sweeper, if one was asked for).
-    pub fn build(self) -> Cache<K, V, P> {
+    ///
+    /// # Errors
+    /// [`ConfigError::ZeroSweepInterval`] if a sweeper was asked for with a zero interval.
+    pub fn build(self) -> Result<Cache<K, V, P, S>, ConfigError> {
+        if self.sweep_interval.is_some_and(|d| d.is_zero()) {
+            return Err(ConfigError::ZeroSweepInterval);
+        }
         let shards = self.shards.unwrap_or_else(default_shards);
         let expiry = self.policy.expiry();
         let inner = Inner {
@@ -264,7 +306,7 @@ where
             stripes: (0..shards).map(|_| Stripe::default()).collect(),
             expiry,
             clock: self.clock.unwrap_or_else(|| Arc::new(CoarseClock::new())),
-            hasher: Hasher::default(),
+            hasher: self.hasher,
             len: AtomicUsize::new(0),
             listener: self.listener,
             counters: WriteCounters::default(),
@@ -278,7 +320,7 @@ where
             let sweeper = cache.start_configured_sweeper(interval, self.sweep_on_tokio);
             *cache.inner.owned_sweeper.lock() = Some(sweeper);
         }
-        cache
+        Ok(cache)
     }
 }
 
@@ -312,15 +354,8 @@ where
     /// # Errors
     /// A [`ConfigError`] naming the offending field.
     pub fn from_config(config: &CacheConfig) -> Result<Self, ConfigError> {
-        Ok(CacheBuilder::from_config(config)?.build())
+        CacheBuilder::from_config(config)?.build()
     }
-}
-
-/// Whether a table lookup found a live entry.
-enum Lookup<V> {
-    Hit(V),
-    Miss,
-    Expired,
 }
 
 impl<K, V, P> Cache<K, V, P>
@@ -331,13 +366,16 @@ where
 {
     /// A cache with `policy` and default settings.
     pub fn new(policy: P) -> Self {
-        Self::builder(policy).build()
+        Self::builder(policy)
+            .build()
+            .expect("a builder with default settings is valid")
     }
 
-    /// A [`CacheBuilder`] for a clock, a listener or a sweeper.
+    /// A [`CacheBuilder`] for a clock, a listener, a sweeper or a hasher.
     pub fn builder(policy: P) -> CacheBuilder<K, V, P> {
         CacheBuilder {
             policy,
+            hasher: DefaultHashBuilder::default(),
             clock: None,
             listener: None,
             shards: None,
@@ -345,7 +383,22 @@ where
             sweep_on_tokio: false,
         }
     }
+}
 
+/// Whether a table lookup found a live entry.
+enum Lookup<V> {
+    Hit(V),
+    Miss,
+    Expired,
+}
+
+impl<K, V, P, S> Cache<K, V, P, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
+{
     /// The live value for `key`, if any. A hit refreshes the entry's sliding
     /// deadline and its LRU position. An expired entry is never returned.
     pub fn get<Q>(&self, key: &Q) -> Option<V>
@@ -658,26 +711,27 @@ where
 }
 
 /// What [`Inner::join`] found.
-enum Joined<'a, K, V, P> {
+enum Joined<'a, K, V, P, S> {
     Hit(V),
     Wait(Arc<Flight<V>>),
-    Create(Creation<'a, K, V, P>),
+    Create(Creation<'a, K, V, P, S>),
 }
 
 /// The right, and duty, to create the value for a key. Dropping it unfinished
 /// (error, panic, cancellation) abandons the flight so a waiter can take over.
-struct Creation<'a, K, V, P> {
-    inner: &'a Inner<K, V, P>,
+struct Creation<'a, K, V, P, S> {
+    inner: &'a Inner<K, V, P, S>,
     hash: u64,
     key: Option<K>,
     flight: Option<Arc<Flight<V>>>,
 }
 
-impl<K, V, P> Creation<'_, K, V, P>
+impl<K, V, P, S> Creation<'_, K, V, P, S>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
 {
     /// The key being created.
     fn key(&self) -> &K {
@@ -703,7 +757,7 @@ where
     }
 }
 
-impl<K, V, P> Drop for Creation<'_, K, V, P> {
+impl<K, V, P, S> Drop for Creation<'_, K, V, P, S> {
     fn drop(&mut self) {
         if let Some(flight) = self.flight.take() {
             bump(&self.inner.counters.creation_failures);
@@ -715,7 +769,7 @@ impl<K, V, P> Drop for Creation<'_, K, V, P> {
     }
 }
 
-impl<K, V, P> Inner<K, V, P> {
+impl<K, V, P, S> Inner<K, V, P, S> {
     fn shard_index(&self, hash: u64) -> usize {
         // hashbrown uses the low bits to place an entry and the top 7 as its tag;
         // the shard comes from bits in between so neither loses entropy.
@@ -723,11 +777,12 @@ impl<K, V, P> Inner<K, V, P> {
     }
 }
 
-impl<K, V, P> Inner<K, V, P>
+impl<K, V, P, S> Inner<K, V, P, S>
 where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
 {
     fn table(&self, hash: u64) -> &Table<K, V> {
         &self.tables[self.shard_index(hash)]
@@ -811,7 +866,7 @@ where
     /// Runs `op` as a write: under the policy lock, after replaying reads and
     /// reclaiming expired entries, and followed by eviction down to the bound.
     /// The caller hands the returned removals to [`Inner::notify`].
-    fn write<R>(&self, op: impl FnOnce(&mut Writer<'_, K, V, P>) -> R) -> (R, Removals<K, V>) {
+    fn write<R>(&self, op: impl FnOnce(&mut Writer<'_, K, V, P, S>) -> R) -> (R, Removals<K, V>) {
         let mut core = self.core.lock();
         self.drain(&mut core);
         let mut w = Writer {
@@ -867,7 +922,7 @@ where
         &self,
         key: &Q,
         to_key: impl FnOnce() -> Result<K, E>,
-    ) -> Result<Joined<'_, K, V, P>, E>
+    ) -> Result<Joined<'_, K, V, P, S>, E>
     where
         K: Borrow<Q> + Clone,
         Q: Hash + Eq + ?Sized,
@@ -906,18 +961,19 @@ where
 }
 
 /// A write in progress: holds the policy lock.
-struct Writer<'a, K, V, P> {
-    inner: &'a Inner<K, V, P>,
+struct Writer<'a, K, V, P, S> {
+    inner: &'a Inner<K, V, P, S>,
     core: &'a mut Core<P>,
     now: Timestamp,
     removed: Batch<(K, V, RemovalCause)>,
 }
 
-impl<K, V, P> Writer<'_, K, V, P>
+impl<K, V, P, S> Writer<'_, K, V, P, S>
 where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
 {
     fn insert(&mut self, key: K, hash: u64, value: V) -> Option<V> {
         let inner = self.inner;
@@ -1034,11 +1090,12 @@ where
     }
 }
 
-impl<K, V, P> crate::sweeper::Maintain for Inner<K, V, P>
+impl<K, V, P, S> crate::sweeper::Maintain for Inner<K, V, P, S>
 where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
 {
     fn maintain(&self) {
         Inner::maintain(self);

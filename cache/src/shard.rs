@@ -14,8 +14,6 @@ use hashbrown::HashTable;
 use crate::sync::{AtomicU64, Ordering};
 use crate::{Expiry, Slot, Timestamp, ensure_slot};
 
-pub(crate) type Hasher = foldhash::fast::RandomState;
-
 /// A stored entry.
 pub(crate) struct Entry<K, V> {
     pub(crate) key: K,
@@ -96,7 +94,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
         value: V,
         now: Timestamp,
         expiry: &Expiry,
-        hasher: &Hasher,
+        hasher: &impl BuildHasher,
     ) -> u32 {
         let entry = Entry {
             key,
@@ -130,7 +128,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
     }
 
     /// Removes and returns the entry at `pos`.
-    pub(crate) fn take(&mut self, pos: u32, hasher: &Hasher) -> Option<Entry<K, V>> {
+    pub(crate) fn take(&mut self, pos: u32, hasher: &impl BuildHasher) -> Option<Entry<K, V>> {
         let hash = hasher.hash_one(&self.at(pos)?.key);
         if let Ok(found) = self.index.find_entry(hash, |&p| p == pos) {
             found.remove();
@@ -153,7 +151,7 @@ impl<K: Hash + Eq, V> Shard<K, V> {
     }
 }
 
-fn rehash<K: Hash, V>(entries: &[Option<Entry<K, V>>], pos: u32, hasher: &Hasher) -> u64 {
+fn rehash<K: Hash, V>(entries: &[Option<Entry<K, V>>], pos: u32, hasher: &impl BuildHasher) -> u64 {
     entries[pos as usize]
         .as_ref()
         .map_or(0, |e| hasher.hash_one(&e.key))

@@ -1,7 +1,7 @@
 //! The object-safe cache interface, for `Arc<dyn KeyedResourceCache<K, V>>`.
 
 use std::future::Future;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::pin::Pin;
 
 use async_trait::async_trait;
@@ -155,11 +155,12 @@ pub trait KeyedResourceCacheExt<K: Send, V: Send>: KeyedResourceCache<K, V> {
 impl<K: Send, V: Send, T: KeyedResourceCache<K, V> + ?Sized> KeyedResourceCacheExt<K, V> for T {}
 
 #[async_trait]
-impl<K, V, P> KeyedResourceCache<K, V> for Cache<K, V, P>
+impl<K, V, P, S> KeyedResourceCache<K, V> for Cache<K, V, P, S>
 where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
     P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
 {
     fn get(&self, key: &K) -> Option<V> {
         Cache::get(self, key)

@@ -151,7 +151,10 @@ fn configs_round_trip_and_make_caches() {
         let cache = Cache::<String, u32>::from_config(&quiet).unwrap();
         cache.insert("k".into(), 1);
         assert_eq!(cache.get("k"), Some(1));
-        let built: Cache<u32, u32> = CacheBuilder::from_config(&quiet).unwrap().build();
+        let built: Cache<u32, u32> = CacheBuilder::from_config(&quiet)
+            .unwrap()
+            .build()
+            .expect("a valid cache");
         assert!(built.is_empty());
     }
     assert_hybrid(&CacheConfig::default(), HOUR, 10_000, None);

@@ -51,7 +51,8 @@ fn panicking_listener_cache() -> (Flights, Removals<u32, u32>) {
             record(k, v, cause);
             std::panic::panic_any(Deliberate);
         })
-        .build();
+        .build()
+        .expect("a valid cache");
     (cache, removals)
 }
 

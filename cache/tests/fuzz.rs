@@ -31,7 +31,10 @@ fn assert_locates(message: &str, input: &str) {
 fn check_parsed(config: &CacheConfig, input: &str) {
     match config.to_policy() {
         Ok(policy) => {
-            let cache: Cache<u32, u32> = Cache::builder(policy).shards(1).build();
+            let cache: Cache<u32, u32> = Cache::builder(policy)
+                .shards(1)
+                .build()
+                .expect("a valid cache");
             cache.insert(1, 1);
             assert!(cache.len() <= 1);
             // A valid config round-trips through TOML and JSON.

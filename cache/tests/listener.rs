@@ -25,7 +25,8 @@ fn every_cause_is_reported_once_with_key_and_value() {
     let cache: Cache<&str, u32, Hybrid> = Cache::builder(Hybrid::new(TTL, 2).unwrap())
         .clock(clock.clone())
         .listener(removals.listener())
-        .build();
+        .build()
+        .expect("a valid cache");
     cache.insert("a", 1);
     cache.insert("a", 2);
     assert_eq!(removals.take(), [("a", 1, Replaced)]);
@@ -61,7 +62,8 @@ fn under_concurrent_writes_every_stored_value_is_reported_exactly_once() {
     let cache: Cache<u32, u32, Hybrid> = Cache::builder(Hybrid::new(TTL, 4).unwrap())
         .clock(clock.clone())
         .listener(removals.listener())
-        .build();
+        .build()
+        .expect("a valid cache");
     let stored: Vec<u32> = thread::scope(|s| {
         let workers: Vec<_> = (0..THREADS)
             .map(|t| {
@@ -169,7 +171,8 @@ fn a_listener_that_calls_back_into_the_same_cache_does_not_deadlock() {
         };
         let cache: Shared = Cache::builder(LruBound::new(2).unwrap())
             .listener(listener)
-            .build();
+            .build()
+            .expect("a valid cache");
         *slot.lock().unwrap() = Some(cache.clone());
         cache.insert(1, 10);
         cache.insert(2, 20);
@@ -234,7 +237,8 @@ fn listener_holds_no_lock(trigger: Trigger) {
             .clock(clock.clone())
             .shards(1)
             .listener(listener)
-            .build();
+            .build()
+            .expect("a valid cache");
         cache.insert(1, 10);
         cache.insert(2, 20);
         thread::scope(|s| {
@@ -317,7 +321,8 @@ fn a_panicking_listener_still_hears_every_removal_and_the_cache_stays_usable() {
     };
     let cache: Cache<u32, u32, LruBound> = Cache::builder(LruBound::new(10).unwrap())
         .listener(listener)
-        .build();
+        .build()
+        .expect("a valid cache");
     for key in 1..=4 {
         cache.insert(key, key);
     }

@@ -64,7 +64,8 @@ fn lru_cache(capacity: usize) -> (Cache<u32, u32, LruBound>, Removed) {
         .shards(1)
         .clock(ManualClock::new())
         .listener(move |k, v, cause| log.lock().expect("log").push((k, v, cause)))
-        .build();
+        .build()
+        .expect("a valid cache");
     (cache, removed)
 }
 
@@ -360,7 +361,8 @@ fn read_racing_expiry<P: Policy>(
     let cache: Cache<u32, u64, P> = Cache::builder(policy)
         .shards(1)
         .clock(clock.clone())
-        .build();
+        .build()
+        .expect("a valid cache");
     let now = || clock.now();
     let written = now();
     cache.insert(1, written.as_nanos());

@@ -291,7 +291,8 @@ impl<P: Policy> Real<P> {
             .shards(shards)
             .clock(clock.clone())
             .listener(removals.listener())
-            .build();
+            .build()
+            .expect("a valid cache");
         Real {
             cache,
             clock,

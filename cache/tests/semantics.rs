@@ -36,7 +36,8 @@ fn fixture<P: Policy>(policy: P) -> Fixture<P> {
     let cache = Cache::builder(policy)
         .clock(clock.clone())
         .listener(removals.listener())
-        .build();
+        .build()
+        .expect("a valid cache");
     Fixture {
         cache,
         clock,

@@ -514,7 +514,8 @@ fn a_creator_may_use_the_cache_even_for_its_own_key() {
         let removals = Removals::new();
         let cache: FlightCache = Cache::builder(LruBound::new(100).unwrap())
             .listener(removals.listener())
-            .build();
+            .build()
+            .expect("a valid cache");
         let early = Arc::new(1);
         let value = cache.get_or_create(KEY, || {
             // Another key, created and read while this creation is in flight.
@@ -545,7 +546,8 @@ fn creators_of_two_different_keys_run_concurrently() {
     // One shard, so the two keys share every lock the cache has.
     let cache: FlightCache = Cache::builder(LruBound::new(100).unwrap())
         .shards(1)
-        .build();
+        .build()
+        .expect("a valid cache");
     let (a_started, a_seen) = mpsc::channel();
     let (b_started, b_seen) = mpsc::channel::<()>();
     thread::scope(|s| {
@@ -579,7 +581,8 @@ fn creators_of_two_different_keys_run_concurrently() {
 async fn async_creators_of_two_different_keys_run_concurrently() {
     let cache: FlightCache = Cache::builder(LruBound::new(100).unwrap())
         .shards(1)
-        .build();
+        .build()
+        .expect("a valid cache");
     let (a_started, a_seen) = oneshot::channel();
     let (b_started, b_seen) = oneshot::channel::<()>();
     let a = cache.get_or_create_async(1, || async {

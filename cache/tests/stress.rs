@@ -194,7 +194,8 @@ fn stress<P: Policy>(name: &str, policy: P, capacity: Option<usize>, lifetime: O
             log.removals[id as usize].fetch_add(1, Ordering::Relaxed);
             log.removed_total.fetch_add(1, Ordering::Relaxed);
         })
-        .build();
+        .build()
+        .expect("a valid cache");
     let barrier = Arc::new(Barrier::new(THREADS));
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let workers: Vec<_> = (0..THREADS)

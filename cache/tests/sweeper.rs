@@ -39,7 +39,8 @@ mod on_tokio {
             .clock(TokioClock::new())
             .listener(removals.listener())
             .sweep_on_tokio_every(SWEEP)
-            .build();
+            .build()
+            .expect("a valid cache");
         for k in 0..3 {
             cache.insert(k, k);
         }
@@ -62,7 +63,8 @@ mod on_tokio {
         let cache: Cache<u32, u32, Hybrid> = Cache::builder(policy)
             .clock(TokioClock::new())
             .listener(removals.listener())
-            .build();
+            .build()
+            .expect("a valid cache");
         let _sweeper = cache.start_tokio_sweeper(SWEEP).unwrap();
         cache.insert(1, 1);
         cache.insert(2, 2);
@@ -96,7 +98,8 @@ mod on_tokio {
         let value = Arc::new(7u32);
         let cache: Cache<u32, Arc<u32>, SlidingTtl> = Cache::builder(SlidingTtl::new(TTL).unwrap())
             .clock(TokioClock::new())
-            .build();
+            .build()
+            .expect("a valid cache");
         cache.insert(1, Arc::clone(&value));
         let sweeper = cache.start_tokio_sweeper(SWEEP).unwrap();
         tokio::time::sleep(SWEEP * 3).await; // it has run a few times
@@ -117,7 +120,8 @@ mod on_tokio {
         let metrics = tokio::runtime::Handle::current().metrics();
         let cache: Cache<u32, u32, SlidingTtl> = Cache::builder(SlidingTtl::new(TTL).unwrap())
             .clock(TokioClock::new())
-            .build();
+            .build()
+            .expect("a valid cache");
         let before = metrics.num_alive_tasks();
         let sweeper = cache.start_tokio_sweeper(SWEEP).unwrap();
         assert_eq!(metrics.num_alive_tasks(), before + 1);
@@ -167,7 +171,7 @@ fn check_owned_thread_sweeper(
     wait_for_sweeper_threads(0, "earlier tests' sweeper threads ended");
     let clock = ManualClock::new();
     let builder = Cache::builder(Hybrid::new(TTL, 10).unwrap()).clock(clock.clone());
-    let cache = with_sweeper(builder).build();
+    let cache = with_sweeper(builder).build().expect("a valid cache");
     wait_for_sweeper_threads(1, "the sweeper thread started");
     cache.insert(1, 1);
     clock.advance(TTL);
@@ -184,7 +188,8 @@ fn an_idle_cache_with_a_thread_sweeper_empties_after_its_ttl_on_a_manual_clock()
     let cache: Cache<u32, u32, SlidingTtl> = Cache::builder(SlidingTtl::new(TTL).unwrap())
         .clock(clock.clone())
         .listener(removals.listener())
-        .build();
+        .build()
+        .expect("a valid cache");
     let _sweeper = cache.start_sweeper(Duration::from_millis(2));
     for k in 0..3 {
         cache.insert(k, k);

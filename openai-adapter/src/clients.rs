@@ -166,7 +166,7 @@ impl OpenAiClientsBuilder {
         if let Some(clock) = self.clock {
             builder = builder.clock(SharedClock(clock));
         }
-        let cache = builder.build();
+        let cache = builder.build()?;
         let http = match self.http {
             Some(http) => http,
             None => crate::http::shared_http_client(connect_timeout, request_timeout)?,

@@ -101,7 +101,7 @@ impl TenureModel {
         let clock = ManualClock::new();
         let cache = Cache::builder(config.to_policy()?)
             .clock(clock.clone())
-            .build();
+            .build()?;
         Ok(TenureModel { cache, clock })
     }
 
