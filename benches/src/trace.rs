@@ -15,6 +15,17 @@ pub enum TraceError {
         /// What went wrong.
         source: std::io::Error,
     },
+    /// No file for a named trace in any folder searched.
+    #[error(
+        "trace {name}: no file at {}; pass the folder that holds {name}.lis.zst with --traces-dir DIR",
+        list(.searched)
+    )]
+    NotFound {
+        /// The trace asked for (`OLTP`, `P3`, …).
+        name: String,
+        /// Every path tried, in order.
+        searched: Vec<PathBuf>,
+    },
     /// A line is not `start count ignored reqno`.
     #[error("{path}:{line}: expected `start count ignored reqno`, got {text:?}")]
     BadLine {
@@ -25,6 +36,40 @@ pub enum TraceError {
         /// The line (truncated to 80 characters).
         text: String,
     },
+}
+
+fn list(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    shown.join(" or ")
+}
+
+/// The folders searched for a trace when none is given: the project's vendored
+/// traces (only those its tests need), then the full set kept beside the project.
+pub fn default_dirs() -> [PathBuf; 2] {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new(".."));
+    [root.join("testdata/traces"), root.join("../shared/traces")]
+}
+
+/// The file of trace `name` (`OLTP` → `OLTP.lis.zst`): in `dir` if one is
+/// given, else in the first of [`default_dirs`] that has it.
+///
+/// # Errors
+/// [`TraceError::NotFound`] listing every path tried.
+pub fn find(name: &str, dir: Option<&Path>) -> Result<PathBuf, TraceError> {
+    let file = format!("{name}.lis.zst");
+    let searched: Vec<PathBuf> = match dir {
+        Some(dir) => vec![dir.join(&file)],
+        None => default_dirs().iter().map(|d| d.join(&file)).collect(),
+    };
+    match searched.iter().find(|p| p.is_file()) {
+        Some(path) => Ok(path.clone()),
+        None => Err(TraceError::NotFound {
+            name: name.to_string(),
+            searched,
+        }),
+    }
 }
 
 /// Every block access of a trace, in order: a line `start count _ _` stands for
@@ -92,6 +137,20 @@ mod tests {
             err.to_string(),
             "t.lis:2: expected `start count ignored reqno`, got \"x y\""
         );
+    }
+
+    #[test]
+    fn finds_the_vendored_trace_and_names_every_path_tried_for_a_missing_one() {
+        let oltp = find("OLTP", None).unwrap();
+        assert!(oltp.starts_with(&default_dirs()[0]), "{}", oltp.display());
+        let dir = Path::new("/nonexistent");
+        let err = find("OLTP", Some(dir)).unwrap_err().to_string();
+        assert!(err.contains("/nonexistent/OLTP.lis.zst;"), "{err}");
+        let err = find("no-such-trace", None).unwrap_err().to_string();
+        for dir in default_dirs() {
+            let path = dir.join("no-such-trace.lis.zst");
+            assert!(err.contains(&path.display().to_string()), "{err}");
+        }
     }
 
     #[test]

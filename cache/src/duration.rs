@@ -4,11 +4,14 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer, ser};
 
 /// A [`Duration`] written as a number and a unit, several parts allowed:
 /// `ns`, `us`, `ms`, `s`, `m`, `h`, `d` (for example `"1h30m"`). Deserializes
-/// from such a string, or from a plain integer number of seconds.
+/// from such a string, or from a plain integer number of seconds `n`, read as
+/// the string `"{n}s"`. Either form holds at most `u64::MAX` nanoseconds (about
+/// 584 years); anything longer is rejected, so every accepted value serializes
+/// back to a string that reads back as the same value.
 ///
 /// ```
 /// use std::time::Duration;
@@ -30,6 +33,11 @@ pub struct DurationError {
     input: String,
     reason: &'static str,
 }
+
+/// The longest duration either form accepts: the nanoseconds must fit a `u64`.
+const MAX: Duration = Duration::from_nanos(u64::MAX);
+
+const TOO_LONG: &str = "too long (at most about 584 years)";
 
 const UNITS: [(&str, u64); 7] = [
     ("ns", 1),
@@ -79,7 +87,7 @@ impl std::str::FromStr for HumanDuration {
             total = number
                 .checked_mul(scale)
                 .and_then(|n| total.checked_add(n))
-                .ok_or_else(|| fail("too long (at most about 584 years)"))?;
+                .ok_or_else(|| fail(TOO_LONG))?;
         }
         Ok(HumanDuration(Duration::from_nanos(total)))
     }
@@ -87,11 +95,14 @@ impl std::str::FromStr for HumanDuration {
 
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut nanos = u64::try_from(self.0.as_nanos()).unwrap_or(u64::MAX);
+        // Exact even beyond `MAX`: such a text is then refused when read back,
+        // rather than read as a shorter duration.
+        let mut nanos = self.0.as_nanos();
         if nanos == 0 {
             return f.write_str("0s");
         }
         for &(name, scale) in UNITS.iter().rev() {
+            let scale = u128::from(scale);
             if nanos >= scale {
                 write!(f, "{}{name}", nanos / scale)?;
                 nanos %= scale;
@@ -114,7 +125,15 @@ impl From<Duration> for HumanDuration {
 }
 
 impl Serialize for HumanDuration {
+    /// # Errors
+    /// A duration longer than the string form accepts (only reachable by
+    /// building one in code) is an error, not written as text that would not read back.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0 > MAX {
+            return Err(ser::Error::custom(format_args!(
+                "duration {self} is {TOO_LONG}"
+            )));
+        }
         s.collect_str(self)
     }
 }
@@ -134,14 +153,15 @@ impl<'de> Deserialize<'de> for HumanDuration {
                 v.parse().map_err(E::custom)
             }
 
+            /// Whole seconds go through the string parser, so both forms have
+            /// one range and one error beyond it.
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<HumanDuration, E> {
-                Ok(HumanDuration(Duration::from_secs(v)))
+                self.visit_str(&format!("{v}s"))
             }
 
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<HumanDuration, E> {
-                u64::try_from(v)
-                    .map(|v| HumanDuration(Duration::from_secs(v)))
-                    .map_err(|_| E::custom("a duration cannot be negative"))
+                let v = u64::try_from(v).map_err(|_| E::custom("a duration cannot be negative"))?;
+                self.visit_u64(v)
             }
         }
 
@@ -173,6 +193,15 @@ mod tests {
             HumanDuration(Duration::from_secs(5400)).to_string(),
             "1h30m"
         );
+    }
+
+    #[test]
+    fn prints_exactly_up_to_the_limit_and_beyond_it() {
+        let max = HumanDuration(MAX);
+        assert_eq!(max.to_string().parse(), Ok(max));
+        let beyond = HumanDuration(MAX + Duration::from_nanos(1));
+        let error = beyond.to_string().parse::<HumanDuration>().unwrap_err();
+        assert_eq!(error.reason, TOO_LONG);
     }
 
     #[test]

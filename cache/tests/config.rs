@@ -287,6 +287,11 @@ const INVALID_SYNTAX: &[Invalid] = &[
         "ttl",
     ),
     invalid(
+        "duration number beyond the string form's range",
+        "policy = \"sliding-ttl\"\nttl = 1000000000000",
+        "ttl",
+    ),
+    invalid(
         "bad max_lifetime",
         "policy = \"hybrid\"\nttl = \"1h\"\ncapacity = 3\nmax_lifetime = \"1 fortnight\"",
         "max_lifetime",
@@ -420,6 +425,109 @@ fn each_invalid_json_value_is_an_error_naming_its_field() {
     assert_no_problems(check_cases(INVALID_SYNTAX, as_json, json_error, |_, _| {
         None
     }));
+}
+
+// ---------------------------------------------------------- durations round-trip
+
+const DURATION_FIELDS: [&str; 3] = ["ttl", "max_lifetime", "sweep_interval"];
+
+/// A config with one duration field; `value` as written in TOML.
+fn with_duration(field: &str, value: &str) -> String {
+    format!("policy = \"sliding-ttl\"\n{field} = {value}")
+}
+
+/// Parses TOML; an error is its message alone, without the source excerpt.
+fn parse_toml(text: &str) -> Result<CacheConfig, String> {
+    toml::from_str(text).map_err(|e| e.message().trim_end().to_string())
+}
+
+/// Parses JSON; an error is its message without the position serde_json appends.
+fn parse_json(text: &str) -> Result<CacheConfig, String> {
+    serde_json::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        match message.rsplit_once(" at line ") {
+            Some((message, _)) => message.to_string(),
+            None => message,
+        }
+    })
+}
+
+#[test]
+fn whole_seconds_beyond_the_string_range_are_rejected_with_the_string_message() {
+    let number = with_duration("ttl", "1000000000000");
+    let string = with_duration("ttl", "\"1000000000000s\"");
+    let expected = parse_toml(&string).unwrap_err();
+    assert!(
+        expected.starts_with("`ttl`: ") && expected.contains("too long"),
+        "{expected}"
+    );
+    assert_eq!(parse_toml(&number), Err(expected.clone()), "TOML");
+    assert_eq!(parse_json(&as_json(&string)), Err(expected.clone()));
+    assert_eq!(parse_json(&as_json(&number)), Err(expected), "JSON");
+}
+
+#[test]
+fn a_duration_beyond_the_string_range_is_not_serialised() {
+    for ttl in [Duration::from_secs(1_000_000_000_000), Duration::MAX] {
+        let config = CacheConfig {
+            policy: PolicyKind::SlidingTtl,
+            ttl: Some(HumanDuration(ttl)),
+            capacity: None,
+            max_lifetime: None,
+            sweep_interval: None,
+        };
+        let as_json = serde_json::to_string(&config);
+        assert!(as_json.is_err(), "{ttl:?} serialised as {as_json:?}");
+        let as_toml = toml::to_string(&config);
+        assert!(as_toml.is_err(), "{ttl:?} serialised as {as_toml:?}");
+    }
+}
+
+/// A duration as a config may write it: whole seconds (half of them near the
+/// string form's largest, about 18.4 billion seconds), or a string of parts.
+fn duration_value() -> impl Strategy<Value = String> {
+    let part = prop_oneof![
+        "[0-9]{1,6}(ns|us|ms|s|m|h|d)",
+        "[0-9]{1,20}(ns|us|ms|s|m|h|d)",
+    ];
+    prop_oneof![
+        // TOML integers stop at i64::MAX.
+        (0..=i64::MAX as u64).prop_map(|n| n.to_string()),
+        (0u64..40_000_000_000).prop_map(|n| n.to_string()),
+        proptest::collection::vec(part, 1..4).prop_map(|parts| format!("{:?}", parts.concat())),
+        Just("\"18446744073709551615ns\"".to_string()),
+        Just("\"18446744073709551616ns\"".to_string()),
+        Just("\"213503d23h34m33s709ms551us615ns\"".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// Parse → serialise → parse is the identity in TOML and JSON; both formats
+    /// agree; whole seconds `n` mean exactly what the string `"ns"` means, value
+    /// or error; every error names its field.
+    #[test]
+    fn durations_round_trip_through_toml_and_json(
+        field in proptest::sample::select(&DURATION_FIELDS[..]),
+        value in duration_value(),
+    ) {
+        let text = with_duration(field, &value);
+        let parsed = parse_toml(&text);
+        if let Ok(config) = &parsed {
+            let as_toml = toml::to_string(config).map_err(|e| e.to_string());
+            prop_assert_eq!(as_toml.as_deref().map(parse_toml), Ok(Ok(config.clone())), "{:?}", as_toml);
+            let as_json = serde_json::to_string(config).map_err(|e| e.to_string());
+            prop_assert_eq!(as_json.as_deref().map(parse_json), Ok(Ok(config.clone())), "{:?}", as_json);
+        }
+        prop_assert_eq!(&parse_json(&as_json(&text)), &parsed);
+        if let Ok(seconds) = value.parse::<u64>() {
+            prop_assert_eq!(&parse_toml(&with_duration(field, &format!("\"{seconds}s\""))), &parsed);
+        }
+        if let Err(message) = &parsed {
+            prop_assert!(message.starts_with(&format!("`{field}`: ")), "{}", message);
+        }
+    }
 }
 
 // ---------------------------------------------------------------- no panics

@@ -1,5 +1,6 @@
 //! Exact LRU: a single-threaded replay of the ARC paper's OLTP trace through the
 //! public `Cache` API, with default settings, reproduces the paper's hit ratios.
+//! The trace is vendored in `testdata/traces/` (see its README for provenance).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 use tenure::{Cache, LruBound};
 
 fn trace_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces/OLTP.lis.zst")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/traces/OLTP.lis.zst")
 }
 
 /// Every block access in the trace, in order.

@@ -36,7 +36,7 @@ fn write(name: &str, text: &str) -> String {
 }
 
 fn oltp() -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces/OLTP.lis.zst");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/traces/OLTP.lis.zst");
     path.to_str().unwrap().to_owned()
 }
 

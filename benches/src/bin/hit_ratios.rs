@@ -1,10 +1,11 @@
 //! Hit ratios on the ARC paper's traces: each access is a `get`, and a miss
-//! inserts. Run from the workspace root (traces are read from `../shared/traces`).
-//! `--traces OLTP,P3` picks traces.
+//! inserts. `--traces OLTP,P3` picks traces; `--traces-dir DIR` says where they
+//! are (by default `testdata/traces`, which holds only OLTP, then
+//! `../shared/traces` beside the workspace).
 
 #![forbid(unsafe_code)]
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,14 +49,35 @@ impl Visit for Replay<'_> {
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let mut wanted: Option<Vec<String>> = None;
+    let mut dir: Option<PathBuf> = None;
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
             ("--traces", Some(list)) => {
                 wanted = Some(list.split(',').map(str::to_string).collect())
             }
+            ("--traces-dir", Some(path)) => dir = Some(path.into()),
             _ => {
-                eprintln!("hit_ratios: usage: hit_ratios [--traces OLTP,P3,P6,P12]");
+                eprintln!(
+                    "hit_ratios: usage: hit_ratios [--traces OLTP,P3,P6,P12] [--traces-dir DIR]"
+                );
                 return ExitCode::from(2);
+            }
+        }
+    }
+    // Find every file before the first (long) replay, so a missing one fails at once.
+    let mut runs: Vec<(&str, &[usize], PathBuf)> = Vec::new();
+    for (name, capacities) in TRACES {
+        if wanted
+            .as_ref()
+            .is_some_and(|w| !w.iter().any(|x| x == name))
+        {
+            continue;
+        }
+        match trace::find(name, dir.as_deref()) {
+            Ok(path) => runs.push((name, capacities, path)),
+            Err(e) => {
+                eprintln!("hit_ratios: {e}");
+                return ExitCode::FAILURE;
             }
         }
     }
@@ -64,14 +86,7 @@ fn main() -> ExitCode {
         CACHES.map(Kind::name).join(" | ")
     );
     println!("|---|---:|---:|{}", "---:|".repeat(CACHES.len()));
-    for (name, capacities) in TRACES {
-        if wanted
-            .as_ref()
-            .is_some_and(|w| !w.iter().any(|x| x == name))
-        {
-            continue;
-        }
-        let path = Path::new("../shared/traces").join(format!("{name}.lis.zst"));
+    for (name, capacities, path) in runs {
         let accesses = match trace::load(&path) {
             Ok(a) => a,
             Err(e) => {

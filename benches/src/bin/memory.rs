@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tenure_benches::contenders::{Contender, Kind, Setup, Visit};
+use tenure_benches::report::memory_targets_table;
 use tenure_benches::rng::key_of;
 
 #[global_allocator]
@@ -92,6 +93,7 @@ fn main() -> ExitCode {
         "| cache | entries held | heap bytes | bytes/entry (median of {REPEATS} builds) | min–max | allocations/entry |"
     );
     println!("|---|---:|---:|---:|---:|---:|");
+    let mut medians: Vec<(Kind, f64)> = Vec::with_capacity(kinds.len());
     for kind in kinds {
         // Hash seeds differ per build and move table sizes; the slow peers run once.
         let repeats = if sites.is_some() || matches!(kind, Kind::Moka | Kind::MiniMoka) {
@@ -126,6 +128,12 @@ fn main() -> ExitCode {
             per_entry(&runs[runs.len() - 1]),
             median.blocks as f64 / median.entries.max(1) as f64
         );
+        medians.push((kind, per_entry(median)));
     }
+    let measured = |kind| medians.iter().find(|&&(k, _)| k == kind).map(|&(_, b)| b);
+    println!(
+        "\n#### Target (issue 9)\n\n{}",
+        memory_targets_table(measured)
+    );
     ExitCode::SUCCESS
 }
