@@ -15,6 +15,7 @@ use std::task::{Context, Poll, Waker};
 
 use hashbrown::HashTable;
 
+use crate::faults;
 use crate::sync::{Arc, Condvar, Mutex};
 
 enum State<V> {
@@ -144,9 +145,9 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
             key: owned.clone(),
             flight: Arc::clone(&flight),
         };
-        // Test-only fault (loom model a): register no flight, so racing callers all create.
-        #[cfg(not(tenure_fault = "no_flight"))]
-        pending.insert_unique(hash, entry, |p| p.hash);
+        if !faults::no_flight() {
+            pending.insert_unique(hash, entry, |p| p.hash);
+        }
         Ok(Join::Create(flight, owned))
     }
 }

@@ -3,31 +3,39 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod builder;
 mod cache;
 mod clock;
 mod config;
+mod creation;
 mod duration;
+mod engine;
+mod faults;
 mod flight;
 mod read_buffer;
+mod removals;
 mod shard;
 mod stats;
 mod sweeper;
 mod sync;
 mod traits;
+mod writer;
 
-pub use cache::{Cache, CacheBuilder, RemovalListener};
+pub use builder::CacheBuilder;
+pub use cache::Cache;
 #[cfg(feature = "tokio")]
 pub use clock::TokioClock;
 pub use clock::{Clock, CoarseClock, ManualClock, SystemClock};
 pub use config::{CacheConfig, ConfigError, PolicyKind};
 pub use duration::{DurationError, HumanDuration};
+pub use removals::RemovalListener;
 pub use stats::{CacheStats, RemovalCounts};
 pub use sweeper::Sweeper;
 #[cfg(feature = "tokio")]
 pub use sweeper::SweeperError;
 pub use tenure_policies::{
     AnyPolicy, Expiry, Hybrid, LruBound, Policy, PolicyError, RemovalCause, SlidingTtl, Slot,
-    SlotList, Timestamp, ensure_slot,
+    SlotList, TimerWheel, Timestamp, ensure_slot,
 };
 pub use traits::{BoxCreate, KeyedResourceCache, KeyedResourceCacheExt};
 

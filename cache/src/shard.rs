@@ -1,158 +1,331 @@
-//! One shard of the cache's table.
+//! One shard of the cache's table, and the numbering that ties its positions to
+//! policy slots.
 //!
-//! Entries sit in a `Vec` (freed positions are reused), and the hash index holds
-//! only a `u32` position per entry, so the per-entry cost is the key, the value,
-//! one atomic timestamp and 4 bytes of index (plus the index's control byte and
-//! slack). An entry's policy slot is derived from its position and the shard's
-//! number, so no slot table is kept.
+//! Entries sit in a `Vec` (a slab) and the hash index holds only a [`Pos`] per
+//! entry, so the per-entry cost is the key, the value, one atomic timestamp and
+//! 4 bytes of index (plus the index's control byte and load slack). An entry's
+//! policy [`Slot`] is derived from its position and its shard's number
+//! ([`Layout`]), so no slot table is kept. Which positions are free is the
+//! writer's business (it knows when a freed position may be reused); a table
+//! only stores what it is told.
 
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 
 use hashbrown::HashTable;
 
+use crate::faults;
 use crate::sync::{AtomicU64, Ordering};
 use crate::{Expiry, Slot, Timestamp, ensure_slot};
+
+/// A position in one shard's slab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Pos(u32);
+
+impl Pos {
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// How slots are numbered: a slot is a position with its shard's number in the
+/// low bits, so slots stay dense while every shard grows on its own.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Layout {
+    /// log2 of the number of shards.
+    shard_bits: u32,
+}
+
+impl Layout {
+    /// At most this many shards, so a shard still has 2^22 positions.
+    pub(crate) const MAX_SHARDS: usize = 1 << 10;
+
+    /// `shards` rounded up to a power of two, between 1 and [`MAX_SHARDS`](Layout::MAX_SHARDS).
+    pub(crate) fn new(shards: usize) -> Self {
+        let shards = shards.clamp(1, Self::MAX_SHARDS).next_power_of_two();
+        Layout {
+            shard_bits: shards.trailing_zeros(),
+        }
+    }
+
+    pub(crate) fn shards(self) -> usize {
+        1 << self.shard_bits
+    }
+
+    /// The shard of a key's hash. hashbrown places an entry by the hash's low
+    /// bits and tags it with the top 7, so the shard comes from bits in between.
+    #[inline]
+    pub(crate) fn shard_of(self, hash: u64) -> usize {
+        (hash >> 40) as usize & (self.shards() - 1)
+    }
+
+    #[inline]
+    pub(crate) fn slot(self, shard: usize, pos: Pos) -> Slot {
+        Slot::new((pos.0 << self.shard_bits) | shard as u32)
+    }
+
+    /// The shard and position of `slot`.
+    #[inline]
+    pub(crate) fn locate(self, slot: Slot) -> (usize, Pos) {
+        let raw = slot.index() as u32;
+        (
+            (raw & ((1 << self.shard_bits) - 1)) as usize,
+            Pos(raw >> self.shard_bits),
+        )
+    }
+
+    /// The number of slots `positions` positions in every shard make.
+    pub(crate) fn slots_for(self, positions: usize) -> usize {
+        positions << self.shard_bits
+    }
+
+    /// The largest number of positions a shard may use.
+    fn max_positions(self) -> usize {
+        (Slot::LIMIT >> self.shard_bits).min(u32::MAX as usize)
+    }
+}
 
 /// A stored entry.
 pub(crate) struct Entry<K, V> {
     pub(crate) key: K,
     pub(crate) value: V,
-    /// Nanoseconds of the last read or write; hits store to it without a lock.
+    /// Nanoseconds of the last read or write. Hits move it forward without a
+    /// lock, and only forward ([`touch`](Entry::touch)).
     last_access: AtomicU64,
 }
 
 impl<K, V> Entry<K, V> {
+    #[inline]
     pub(crate) fn last_access(&self) -> Timestamp {
-        Timestamp::from_nanos(self.last_access.load(Ordering::Relaxed))
+        Timestamp::from_nanos(self.last_access.load(Ordering::Acquire))
     }
 
+    /// Records a read at `now`. A thread that read the clock earlier and stores
+    /// later must not undo a later read, so the time only moves forward; the
+    /// check first keeps a hit within the same clock tick free of a
+    /// read-modify-write.
+    #[inline]
     pub(crate) fn touch(&self, now: Timestamp) {
-        self.last_access.store(now.as_nanos(), Ordering::Relaxed);
+        let now = now.as_nanos();
+        if faults::store_touch() {
+            self.last_access.store(now, Ordering::Release);
+        } else if self.last_access.load(Ordering::Relaxed) < now {
+            self.last_access.fetch_max(now, Ordering::AcqRel);
+        }
     }
 }
 
-#[derive(Default)]
-pub(crate) struct Shard<K, V> {
-    index: HashTable<u32>,
-    entries: Vec<Option<Entry<K, V>>>,
-    /// Creation times by position; kept only for policies with a maximum lifetime.
+/// One shard's entries and their hash index.
+pub(crate) struct Table<K, V> {
+    /// Hash → position of every entry in `slab`.
+    index: HashTable<Pos>,
+    /// Entries by position; `None` at free positions.
+    slab: Vec<Option<Entry<K, V>>>,
+    /// Creation times by position; kept only if `keeps_created`.
     created: Vec<Timestamp>,
-    free: Vec<u32>,
+    /// Whether the rules have a maximum lifetime (and so need creation times).
+    keeps_created: bool,
+    /// The most positions this shard may use (slots must fit in a `u32`).
+    max_positions: usize,
 }
 
-impl<K: Hash + Eq, V> Shard<K, V> {
-    pub(crate) fn new() -> Self {
-        Shard {
+impl<K: Hash + Eq, V> Table<K, V> {
+    pub(crate) fn new(layout: Layout, expiry: &Expiry) -> Self {
+        Table {
             index: HashTable::new(),
-            entries: Vec::new(),
+            slab: Vec::new(),
             created: Vec::new(),
-            free: Vec::new(),
+            keeps_created: expiry.max_lifetime.is_some(),
+            max_positions: layout.max_positions(),
         }
     }
 
     /// The entry for `key` and its position.
-    pub(crate) fn find<Q>(&self, hash: u64, key: &Q) -> Option<(u32, &Entry<K, V>)>
+    #[inline]
+    pub(crate) fn find<Q>(&self, hash: u64, key: &Q) -> Option<(Pos, &Entry<K, V>)>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let entries = &self.entries;
+        let slab = &self.slab;
         let &pos = self.index.find(
             hash,
-            |&p| matches!(&entries[p as usize], Some(e) if e.key.borrow() == key),
+            |&p| matches!(&slab[p.index()], Some(e) if e.key.borrow() == key),
         )?;
-        Some((pos, entries[pos as usize].as_ref()?))
+        Some((pos, slab[pos.index()].as_ref()?))
     }
 
     /// The entry at `pos`, if occupied.
-    pub(crate) fn at(&self, pos: u32) -> Option<&Entry<K, V>> {
-        self.entries.get(pos as usize)?.as_ref()
+    pub(crate) fn at(&self, pos: Pos) -> Option<&Entry<K, V>> {
+        self.slab.get(pos.index())?.as_ref()
+    }
+
+    /// When the entry at `pos` expires under `expiry` (`None`: never).
+    #[inline]
+    pub(crate) fn deadline(
+        &self,
+        pos: Pos,
+        entry: &Entry<K, V>,
+        expiry: &Expiry,
+    ) -> Option<Timestamp> {
+        let created = self
+            .created
+            .get(pos.index())
+            .copied()
+            .unwrap_or(Timestamp::ZERO);
+        expiry.deadline(created, entry.last_access())
     }
 
     /// Whether the entry at `pos` is expired at `now`.
+    #[inline]
     pub(crate) fn is_expired(
         &self,
-        pos: u32,
+        pos: Pos,
         entry: &Entry<K, V>,
         expiry: &Expiry,
         now: Timestamp,
     ) -> bool {
-        let created = self
-            .created
-            .get(pos as usize)
-            .copied()
-            .unwrap_or(Timestamp::ZERO);
-        expiry.is_expired(created, entry.last_access(), now)
+        self.deadline(pos, entry, expiry).is_some_and(|d| now >= d)
     }
 
-    /// Stores a new entry (the key must be absent) and returns its position.
-    pub(crate) fn insert(
+    /// Stores a new entry (its key must be absent) at the free position `at`,
+    /// or at a new position at the end; returns its position.
+    pub(crate) fn put(
         &mut self,
         hash: u64,
         key: K,
         value: V,
         now: Timestamp,
-        expiry: &Expiry,
+        at: Option<Pos>,
         hasher: &impl BuildHasher,
-    ) -> u32 {
+    ) -> Pos {
         let entry = Entry {
             key,
             value,
             last_access: AtomicU64::new(now.as_nanos()),
         };
-        let pos = match self.free.pop() {
+        let pos = match at {
             Some(pos) => {
-                self.entries[pos as usize] = Some(entry);
+                debug_assert!(
+                    self.slab[pos.index()].is_none(),
+                    "reused an occupied position"
+                );
+                self.slab[pos.index()] = Some(entry);
                 pos
             }
             None => {
-                if self.entries.len() == self.entries.capacity() {
-                    // Grow by a quarter, not double: the slab is most of a large
+                assert!(
+                    self.slab.len() < self.max_positions,
+                    "tenure: a shard ran out of positions ({} entries); use fewer shards",
+                    self.slab.len()
+                );
+                if self.slab.len() == self.slab.capacity() {
+                    // Grow by an eighth, not double: the slab is most of a large
                     // cache's memory, and writes are rare enough to copy more often.
-                    let more = (self.entries.len() / 4).max(4);
-                    self.entries.reserve_exact(more);
+                    let more = (self.slab.len() / 8).max(4);
+                    self.slab.reserve_exact(more);
                 }
-                self.entries.push(Some(entry));
-                (self.entries.len() - 1) as u32
+                self.slab.push(Some(entry));
+                Pos((self.slab.len() - 1) as u32)
             }
         };
-        if expiry.max_lifetime.is_some() {
-            ensure_slot(&mut self.created, Slot::new(pos), Timestamp::ZERO);
-            self.created[pos as usize] = now;
+        if self.keeps_created {
+            ensure_slot(&mut self.created, Slot::new(pos.0), Timestamp::ZERO);
+            self.created[pos.index()] = now;
         }
-        let entries = &self.entries;
+        let slab = &self.slab;
         self.index
-            .insert_unique(hash, pos, |&p| rehash(entries, p, hasher));
+            .insert_unique(hash, pos, |&p| rehash(slab, p, hasher));
         pos
     }
 
-    /// Removes and returns the entry at `pos`.
-    pub(crate) fn take(&mut self, pos: u32, hasher: &impl BuildHasher) -> Option<Entry<K, V>> {
+    /// Removes and returns the entry at `pos`; the position becomes free.
+    pub(crate) fn take(&mut self, pos: Pos, hasher: &impl BuildHasher) -> Option<Entry<K, V>> {
         let hash = hasher.hash_one(&self.at(pos)?.key);
         if let Ok(found) = self.index.find_entry(hash, |&p| p == pos) {
             found.remove();
         }
-        self.free.push(pos);
-        self.entries[pos as usize].take()
+        self.slab[pos.index()].take()
     }
 
-    /// The positions of every entry.
-    pub(crate) fn positions(&self) -> impl Iterator<Item = (u32, &Entry<K, V>)> {
-        self.entries
+    /// Moves the entry at `from` to the free position `to`.
+    pub(crate) fn relocate(&mut self, from: Pos, to: Pos, hasher: &impl BuildHasher) {
+        let Some(entry) = self.slab[from.index()].take() else {
+            return;
+        };
+        let hash = hasher.hash_one(&entry.key);
+        if let Ok(mut found) = self.index.find_entry(hash, |&p| p == from) {
+            *found.get_mut() = to;
+        }
+        if let Some(&created) = self.created.get(from.index()) {
+            self.created[to.index()] = created;
+        }
+        self.slab[to.index()] = Some(entry);
+    }
+
+    /// The last position of the slab, if it is not empty.
+    pub(crate) fn last_pos(&self) -> Option<Pos> {
+        self.slab.len().checked_sub(1).map(|p| Pos(p as u32))
+    }
+
+    /// Drops the free positions at the end of the slab; returns the new span.
+    pub(crate) fn trim(&mut self) -> usize {
+        while self.slab.last().is_some_and(Option::is_none) {
+            self.slab.pop();
+        }
+        self.created.truncate(self.slab.len());
+        self.slab.len()
+    }
+
+    /// Gives back memory the slab, the creation times and the index no longer
+    /// need (each at most half used), keeping an eighth of slack.
+    pub(crate) fn release_memory(&mut self, hasher: &impl BuildHasher) {
+        let span = self.slab.len();
+        if self.slab.capacity() > 2 * span + 8 {
+            self.slab.shrink_to(span + span / 8);
+            self.created.shrink_to(span + span / 8);
+        }
+        let len = self.index.len();
+        if self.index.capacity() > 4 * len + 32 {
+            let slab = &self.slab;
+            self.index.shrink_to(2 * len, |&p| rehash(slab, p, hasher));
+        }
+    }
+
+    /// Every entry, with its position.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (Pos, &Entry<K, V>)> {
+        self.slab
             .iter()
             .enumerate()
-            .filter_map(|(pos, e)| Some((pos as u32, e.as_ref()?)))
-    }
-
-    /// The number of positions ever used (occupied or free).
-    pub(crate) fn span(&self) -> usize {
-        self.entries.len()
+            .filter_map(|(pos, e)| Some((Pos(pos as u32), e.as_ref()?)))
     }
 }
 
-fn rehash<K: Hash, V>(entries: &[Option<Entry<K, V>>], pos: u32, hasher: &impl BuildHasher) -> u64 {
-    entries[pos as usize]
+fn rehash<K: Hash, V>(slab: &[Option<Entry<K, V>>], pos: Pos, hasher: &impl BuildHasher) -> u64 {
+    slab[pos.index()]
         .as_ref()
         .map_or(0, |e| hasher.hash_one(&e.key))
+}
+
+#[cfg(all(test, not(tenure_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_and_places_round_trip() {
+        let layout = Layout::new(8);
+        for shard in 0..8 {
+            for pos in [0, 1, 77, 1 << 20] {
+                let slot = layout.slot(shard, Pos(pos));
+                assert_eq!(layout.locate(slot), (shard, Pos(pos)));
+            }
+        }
+    }
+
+    #[test]
+    fn any_shard_count_is_clamped_to_a_power_of_two() {
+        assert_eq!(Layout::new(0).shards(), 1);
+        assert_eq!(Layout::new(3).shards(), 4);
+        assert_eq!(Layout::new(usize::MAX).shards(), Layout::MAX_SHARDS);
+    }
 }

@@ -82,37 +82,57 @@ impl RemovalCounts {
     }
 }
 
-/// The write-side counters (updated rarely, under the policy lock or on a miss).
+/// The write-side counters. Creations and removals are counted under the
+/// policy lock, one writer at a time, so a load and a store suffice.
 #[derive(Debug, Default)]
 pub(crate) struct WriteCounters {
-    pub(crate) creations: AtomicU64,
-    pub(crate) creation_failures: AtomicU64,
+    creations: AtomicU64,
+    creation_failures: AtomicU64,
     removals: [AtomicU64; 5],
 }
 
 impl WriteCounters {
+    /// Counts a creation (under the policy lock).
+    pub(crate) fn created(&self) {
+        bump_locked(&self.creations);
+    }
+
+    /// Counts a removal (under the policy lock).
     pub(crate) fn removed(&self, cause: RemovalCause) {
         let i = RemovalCause::ALL
             .iter()
             .position(|&c| c == cause)
             .unwrap_or(0);
-        self.removals[i].fetch_add(1, Ordering::Relaxed);
+        bump_locked(&self.removals[i]);
     }
 
-    pub(crate) fn removal_counts(&self) -> RemovalCounts {
+    /// Counts a creator that failed (any thread, no lock).
+    pub(crate) fn creation_failed(&self) {
+        self.creation_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counters, with the read side's `hits` and `misses`.
+    pub(crate) fn snapshot(&self, hits: u64, misses: u64, len: usize) -> CacheStats {
         let [expired, capacity, removed, replaced, cleared] =
             std::array::from_fn(|i| self.removals[i].load(Ordering::Relaxed));
-        RemovalCounts {
-            expired,
-            capacity,
-            removed,
-            replaced,
-            cleared,
+        CacheStats {
+            hits,
+            misses,
+            creations: self.creations.load(Ordering::Relaxed),
+            creation_failures: self.creation_failures.load(Ordering::Relaxed),
+            removals: RemovalCounts {
+                expired,
+                capacity,
+                removed,
+                replaced,
+                cleared,
+            },
+            len,
         }
     }
 }
 
-/// Bumps a counter by one.
-pub(crate) fn bump(counter: &AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
+/// Bumps a counter that only the policy-lock holder writes.
+fn bump_locked(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::faults;
 use crate::sync::{Arc, AtomicBool, Condvar, Mutex, Ordering, Weak, thread};
 
 /// What a sweeper calls; implemented by the cache.
@@ -34,13 +35,7 @@ impl StopSignal {
         if *stopped {
             return true;
         }
-        // Test-only fault (loom model f): unlock between the check and the wait,
-        // so a stop signalled in between is never seen.
-        #[cfg(tenure_fault = "racy_stop_wait")]
-        let stopped = {
-            drop(stopped);
-            self.stopped.lock()
-        };
+        let stopped = faults::racy_stop_wait(stopped, || self.stopped.lock());
         *self.wake.wait_timeout(stopped, interval)
     }
 }

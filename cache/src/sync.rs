@@ -10,7 +10,8 @@ pub(crate) use std::sync::{Arc, Weak};
 
 #[cfg(not(tenure_loom))]
 mod imp {
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use std::thread_local;
 
     /// A mutex whose guard is returned directly (no poisoning).
     #[derive(Debug, Default)]
@@ -73,22 +74,12 @@ mod imp {
     }
 
     pub(crate) use std::thread;
-
-    /// A per-thread number that spreads threads over the read-buffer stripes:
-    /// the address of a thread-local byte, hashed. A const-initialised
-    /// thread-local needs no first-use check, so this is a few instructions.
-    pub(crate) fn thread_stripe() -> usize {
-        thread_local! {
-            static ANCHOR: u8 = const { 0 };
-        }
-        let addr = ANCHOR.with(|anchor| std::ptr::from_ref(anchor) as usize as u64);
-        (addr.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize
-    }
 }
 
 #[cfg(tenure_loom)]
 mod imp {
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use loom::thread_local;
 
     #[derive(Debug)]
     pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
@@ -147,14 +138,16 @@ mod imp {
     }
 
     pub(crate) use loom::thread;
-
-    /// loom runs every model thread on one OS thread; all share stripe 0.
-    pub(crate) fn thread_stripe() -> usize {
-        0
-    }
 }
 
 pub(crate) use imp::*;
+
+/// A number no other cache in this process has had. Plain std: it names a
+/// cache, it is not state a model checks.
+pub(crate) fn next_cache_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
 
 /// CPUs available to this process (1 if unknown).
 pub(crate) fn cpus() -> usize {

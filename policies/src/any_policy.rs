@@ -48,12 +48,20 @@ impl Policy for AnyPolicy {
         each!(self, p => p.on_remove(slot))
     }
 
+    fn tracks_reads(&self) -> bool {
+        each!(self, p => p.tracks_reads())
+    }
+
+    fn on_move(&mut self, from: Slot, to: Slot, now: Timestamp) {
+        each!(self, p => p.on_move(from, to, now))
+    }
+
     fn next_victim(&self) -> Option<Slot> {
         each!(self, p => p.next_victim())
     }
 
-    fn next_expired(&self, now: Timestamp) -> Option<Slot> {
-        each!(self, p => p.next_expired(now))
+    fn shrink_to(&mut self, slots: usize) {
+        each!(self, p => p.shrink_to(slots))
     }
 }
 

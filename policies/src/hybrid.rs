@@ -1,14 +1,16 @@
 use std::time::Duration;
 
-use crate::deadlines::{Deadlines, forward_to_deadlines};
 use crate::lru_bound::checked_capacity;
 use crate::sliding_ttl::checked_expiry;
-use crate::{Policy, PolicyError, Slot};
+use crate::{Expiry, LruBound, Policy, PolicyError, Slot, Timestamp};
 
 /// Sliding TTL and LRU bound at once: an entry leaves when it has been idle for
 /// `ttl` (cause `Expired`), when it is older than the optional `max_lifetime`
 /// (`Expired`), or when it is the least recently used and the cache is over
 /// `capacity` (`Capacity`).
+///
+/// The time rules are data ([`Expiry`]) that the cache enforces; the policy
+/// itself keeps the LRU order.
 ///
 /// ```
 /// use std::time::Duration;
@@ -19,14 +21,13 @@ use crate::{Policy, PolicyError, Slot};
 /// p.on_insert(Slot::new(0), t0);
 /// p.on_insert(Slot::new(1), t0);
 /// assert_eq!(p.next_victim(), Some(Slot::new(0)));
-/// p.on_remove(Slot::new(0));
-/// assert_eq!(p.next_expired(t0 + Duration::from_secs(60)), Some(Slot::new(1)));
+/// assert_eq!(p.expiry().deadline(t0, t0), Some(t0 + Duration::from_secs(60)));
 /// # Ok::<(), tenure_policies::PolicyError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Hybrid {
-    capacity: usize,
-    deadlines: Deadlines,
+    expiry: Expiry,
+    lru: LruBound,
 }
 
 impl Hybrid {
@@ -44,7 +45,7 @@ impl Hybrid {
     /// # Errors
     /// [`PolicyError::MaxLifetimeShorterThanTtl`] if `max_lifetime < ttl`.
     pub fn with_max_lifetime(self, max_lifetime: Duration) -> Result<Self, PolicyError> {
-        Self::with_rules(self.ttl(), self.capacity, Some(max_lifetime))
+        Self::with_rules(self.ttl(), self.capacity(), Some(max_lifetime))
     }
 
     fn with_rules(
@@ -54,33 +55,53 @@ impl Hybrid {
     ) -> Result<Self, PolicyError> {
         let expiry = checked_expiry(ttl, max_lifetime)?;
         Ok(Hybrid {
-            capacity: checked_capacity(capacity)?,
-            deadlines: Deadlines::new(expiry),
+            expiry,
+            lru: LruBound::new(checked_capacity(capacity)?)?,
         })
     }
 
     /// The sliding TTL.
     pub fn ttl(&self) -> Duration {
-        self.deadlines.expiry().ttl.unwrap_or(Duration::MAX)
+        self.expiry.ttl.unwrap_or(Duration::MAX)
     }
 
     /// The absolute lifetime, if set.
     pub fn max_lifetime(&self) -> Option<Duration> {
-        self.deadlines.expiry().max_lifetime
+        self.expiry.max_lifetime
     }
 
     /// The bound on the number of entries.
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.lru.capacity()
     }
 }
 
 impl Policy for Hybrid {
-    forward_to_deadlines!();
+    fn expiry(&self) -> Expiry {
+        self.expiry
+    }
+
+    fn on_insert(&mut self, slot: Slot, now: Timestamp) {
+        self.lru.on_insert(slot, now);
+    }
+
+    fn on_access(&mut self, slot: Slot, now: Timestamp) {
+        self.lru.on_access(slot, now);
+    }
+
+    fn on_remove(&mut self, slot: Slot) {
+        self.lru.on_remove(slot);
+    }
+
+    fn on_move(&mut self, from: Slot, to: Slot, now: Timestamp) {
+        self.lru.on_move(from, to, now);
+    }
 
     fn next_victim(&self) -> Option<Slot> {
-        (self.deadlines.len() > self.capacity)
-            .then(|| self.deadlines.least_recent())
-            .flatten()
+        self.lru.next_victim()
+    }
+
+    fn shrink_to(&mut self, slots: usize) {
+        self.lru.shrink_to(slots);
     }
 }

@@ -3,7 +3,6 @@
 #![deny(missing_docs)]
 
 mod any_policy;
-mod deadlines;
 mod error;
 mod expiry;
 mod hybrid;
@@ -12,6 +11,7 @@ mod policy;
 mod sliding_ttl;
 mod slot_list;
 mod time;
+mod timer_wheel;
 
 pub use any_policy::AnyPolicy;
 pub use error::PolicyError;
@@ -22,3 +22,4 @@ pub use policy::{Policy, RemovalCause};
 pub use sliding_ttl::SlidingTtl;
 pub use slot_list::{Slot, SlotList, ensure_slot};
 pub use time::Timestamp;
+pub use timer_wheel::TimerWheel;

@@ -65,6 +65,14 @@ impl Policy for LruBound {
         self.order.remove(slot);
     }
 
+    fn on_move(&mut self, from: Slot, to: Slot, _now: Timestamp) {
+        self.order.move_slot(from, to);
+    }
+
+    fn shrink_to(&mut self, slots: usize) {
+        self.order.shrink_to(slots);
+    }
+
     fn next_victim(&self) -> Option<Slot> {
         (self.order.len() > self.capacity)
             .then(|| self.order.front())

@@ -35,18 +35,29 @@ impl RemovalCause {
 /// An eviction policy: a sequential state machine over slots.
 ///
 /// The cache calls these methods under its own lock, one at a time, passing the
-/// current time. A policy must not read a clock, lock, or block; it only keeps order.
+/// current time. A policy must not read a clock, lock, or block; it only keeps
+/// order and picks victims.
+///
+/// Time rules are not a policy's job: the cache enforces the rules a policy
+/// declares in [`expiry`](Policy::expiry) itself, for every policy, with a
+/// deadline structure that checks each entry's own last access (so expiry is
+/// exact whatever order reads arrive in). A policy only bounds the cache.
 ///
 /// Contract:
-/// - `on_insert` is called once for each new entry, `on_remove` once when it leaves
-///   (for any cause, including ones the policy itself proposed).
-/// - `on_access` may name a slot the policy does not hold (a buffered read of an
-///   entry removed since): ignore it. Under concurrency, accesses may arrive
-///   slightly late and out of order (the cache buffers them); in a
-///   single-threaded program they arrive in order before any other call.
-/// - [`next_victim`](Policy::next_victim) and [`next_expired`](Policy::next_expired)
-///   only *propose*; the cache removes the entry and then calls `on_remove`. They
-///   must stop proposing once the removal has brought the policy within its bounds.
+/// - `on_insert` is called once for each new entry, `on_remove` once when it
+///   leaves (for any cause, including ones the policy itself proposed), and
+///   `on_move` when the cache moves a live entry to another slot to give memory
+///   back.
+/// - If [`tracks_reads`](Policy::tracks_reads) is true (the default), reads are
+///   reported with `on_access`. A single-threaded program reports every read, in
+///   order, before the next write. Under concurrency reads are buffered per
+///   thread: a read may be dropped (a full buffer) or reported after reads made
+///   later on other threads, and `on_access` may name a slot the policy no longer
+///   holds (the entry was removed since): ignore it. A reported slot is never one
+///   that was reused for another entry since the read.
+/// - [`next_victim`](Policy::next_victim) only *proposes*; the cache removes the
+///   entry and then calls `on_remove`. It must stop proposing once the removals
+///   have brought the policy within its bound.
 ///
 /// # Your own policy
 ///
@@ -58,9 +69,11 @@ impl RemovalCause {
 /// struct Fifo { capacity: usize, order: SlotList }
 ///
 /// impl Policy for Fifo {
+///     fn tracks_reads(&self) -> bool { false }
 ///     fn on_insert(&mut self, slot: Slot, _now: Timestamp) { self.order.push_back(slot); }
 ///     fn on_access(&mut self, _slot: Slot, _now: Timestamp) {}
 ///     fn on_remove(&mut self, slot: Slot) { self.order.remove(slot); }
+///     fn on_move(&mut self, from: Slot, to: Slot, _now: Timestamp) { self.order.move_slot(from, to); }
 ///     fn next_victim(&self) -> Option<Slot> {
 ///         (self.order.len() > self.capacity).then(|| self.order.front()).flatten()
 ///     }
@@ -73,30 +86,41 @@ impl RemovalCause {
 /// assert_eq!(fifo.next_victim(), Some(Slot::new(0)));
 /// ```
 pub trait Policy: Send + 'static {
-    /// The time rules the cache checks on every read. Must not change over the
-    /// policy's life. The default is [`Expiry::NEVER`].
+    /// The time rules the cache enforces for this policy's entries. Must not
+    /// change over the policy's life. The default is [`Expiry::NEVER`].
     fn expiry(&self) -> Expiry {
         Expiry::NEVER
+    }
+
+    /// Whether the policy needs to hear about reads ([`on_access`](Policy::on_access)).
+    /// If not, a hit records nothing for it at all. The default is `true`.
+    fn tracks_reads(&self) -> bool {
+        true
     }
 
     /// A new entry was stored in `slot` at `now`.
     fn on_insert(&mut self, slot: Slot, now: Timestamp);
 
-    /// The entry in `slot` was read at `now`. Ignore slots you do not hold.
+    /// The entry in `slot` was read at or before `now`. Ignore slots you do not hold.
     fn on_access(&mut self, slot: Slot, now: Timestamp);
 
     /// The entry in `slot` left the cache.
     fn on_remove(&mut self, slot: Slot);
 
+    /// The live entry in `from` now lives in `to` (a free slot). The default
+    /// treats it as a removal and a new insertion, which forgets the entry's
+    /// place in the policy's order; override it to keep the place.
+    fn on_move(&mut self, from: Slot, to: Slot, now: Timestamp) {
+        self.on_remove(from);
+        self.on_insert(to, now);
+    }
+
     /// The entry to evict because the policy holds more than its bound, if any.
     fn next_victim(&self) -> Option<Slot>;
 
-    /// An entry that is expired at `now` by the policy's own bookkeeping, if any.
-    ///
-    /// The cache double-checks against the entry's latest read before removing it;
-    /// if the entry is in fact alive, it reports that read with `on_access` instead.
-    fn next_expired(&self, now: Timestamp) -> Option<Slot> {
-        let _ = now;
-        None
+    /// No slot at or above `slots` is in use any more: per-slot memory above it
+    /// may be released. The default keeps it.
+    fn shrink_to(&mut self, slots: usize) {
+        let _ = slots;
     }
 }

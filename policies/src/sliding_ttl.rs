@@ -1,29 +1,32 @@
 use std::time::Duration;
 
-use crate::deadlines::{Deadlines, forward_to_deadlines};
-use crate::{Expiry, Policy, PolicyError, Slot};
+use crate::{Expiry, Policy, PolicyError, Slot, Timestamp};
 
 /// Sliding time-to-live: an entry written or read at `t` expires at `t + ttl`;
 /// with [`with_max_lifetime`](SlidingTtl::with_max_lifetime), also at
 /// `created + max_lifetime` however often it is read. No bound on the count.
 ///
+/// The rules are data ([`Expiry`]): the cache enforces them, so this policy
+/// keeps no per-entry state and needs no reads replayed.
+///
 /// ```
 /// use std::time::Duration;
-/// use tenure_policies::{Policy, Slot, SlidingTtl, Timestamp};
+/// use tenure_policies::{Policy, SlidingTtl, Timestamp};
 ///
 /// let hour = Duration::from_secs(3600);
-/// let mut p = SlidingTtl::new(hour)?.with_max_lifetime(4 * hour)?;
+/// let p = SlidingTtl::new(hour)?.with_max_lifetime(4 * hour)?;
+/// let rules = p.expiry();
 /// let t0 = Timestamp::ZERO;
-/// p.on_insert(Slot::new(0), t0);
-/// for h in 1..4 {
-///     p.on_access(Slot::new(0), t0 + h * hour); // read every hour, never idle
-/// }
-/// assert_eq!(p.next_expired(t0 + 4 * hour), Some(Slot::new(0))); // lifetime is up
+/// // Created at 0 and read every hour: never idle, but the lifetime ends it at 4 h.
+/// assert_eq!(rules.deadline(t0, t0 + 3 * hour), Some(t0 + 4 * hour));
+/// // Read once at 0: idle after an hour.
+/// assert_eq!(rules.deadline(t0, t0), Some(t0 + hour));
+/// assert!(!p.tracks_reads());
 /// # Ok::<(), tenure_policies::PolicyError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct SlidingTtl {
-    deadlines: Deadlines,
+    expiry: Expiry,
 }
 
 impl SlidingTtl {
@@ -32,7 +35,9 @@ impl SlidingTtl {
     /// # Errors
     /// [`PolicyError::ZeroTtl`] if `ttl` is zero.
     pub fn new(ttl: Duration) -> Result<Self, PolicyError> {
-        Self::with_expiry(ttl, None)
+        Ok(SlidingTtl {
+            expiry: checked_expiry(ttl, None)?,
+        })
     }
 
     /// Also end every entry `max_lifetime` after it was created.
@@ -40,24 +45,19 @@ impl SlidingTtl {
     /// # Errors
     /// [`PolicyError::MaxLifetimeShorterThanTtl`] if `max_lifetime < ttl`.
     pub fn with_max_lifetime(self, max_lifetime: Duration) -> Result<Self, PolicyError> {
-        Self::with_expiry(self.ttl(), Some(max_lifetime))
-    }
-
-    fn with_expiry(ttl: Duration, max_lifetime: Option<Duration>) -> Result<Self, PolicyError> {
-        let expiry = checked_expiry(ttl, max_lifetime)?;
         Ok(SlidingTtl {
-            deadlines: Deadlines::new(expiry),
+            expiry: checked_expiry(self.ttl(), Some(max_lifetime))?,
         })
     }
 
     /// The sliding TTL.
     pub fn ttl(&self) -> Duration {
-        self.deadlines.expiry().ttl.unwrap_or(Duration::MAX)
+        self.expiry.ttl.unwrap_or(Duration::MAX)
     }
 
     /// The absolute lifetime, if set.
     pub fn max_lifetime(&self) -> Option<Duration> {
-        self.deadlines.expiry().max_lifetime
+        self.expiry.max_lifetime
     }
 }
 
@@ -79,7 +79,21 @@ pub(crate) fn checked_expiry(
 }
 
 impl Policy for SlidingTtl {
-    forward_to_deadlines!();
+    fn expiry(&self) -> Expiry {
+        self.expiry
+    }
+
+    fn tracks_reads(&self) -> bool {
+        false
+    }
+
+    fn on_insert(&mut self, _slot: Slot, _now: Timestamp) {}
+
+    fn on_access(&mut self, _slot: Slot, _now: Timestamp) {}
+
+    fn on_remove(&mut self, _slot: Slot) {}
+
+    fn on_move(&mut self, _from: Slot, _to: Slot, _now: Timestamp) {}
 
     fn next_victim(&self) -> Option<Slot> {
         None

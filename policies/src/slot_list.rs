@@ -175,6 +175,47 @@ impl SlotList {
         true
     }
 
+    /// Puts `to` (which must not be in the list) in `from`'s place, and takes
+    /// `from` out. Does nothing if `from` is not in the list.
+    ///
+    /// ```
+    /// use tenure_policies::{Slot, SlotList};
+    ///
+    /// let mut list = SlotList::new();
+    /// for i in 0..3 {
+    ///     list.push_back(Slot::new(i));
+    /// }
+    /// list.move_slot(Slot::new(1), Slot::new(7));
+    /// assert_eq!(list.iter().collect::<Vec<_>>(), [Slot::new(0), Slot::new(7), Slot::new(2)]);
+    /// ```
+    pub fn move_slot(&mut self, from: Slot, to: Slot) {
+        if !self.contains(from) || self.contains(to) {
+            return;
+        }
+        ensure_slot(&mut self.links, to, DETACHED_LINK);
+        let link = self.links[from.index()];
+        self.links[to.index()] = link;
+        self.links[from.index()] = DETACHED_LINK;
+        match link.prev {
+            NIL => self.head = to.0,
+            p => self.links[p as usize].next = to.0,
+        }
+        match link.next {
+            NIL => self.tail = to.0,
+            n => self.links[n as usize].prev = to.0,
+        }
+    }
+
+    /// Releases memory for slots at or above `slots`, none of which may be in
+    /// the list.
+    pub fn shrink_to(&mut self, slots: usize) {
+        if self.links.len() > slots {
+            debug_assert!(self.links[slots..].iter().all(|l| l.prev == DETACHED));
+            self.links.truncate(slots);
+            self.links.shrink_to(slots + slots / 8);
+        }
+    }
+
     /// Removes every slot.
     pub fn clear(&mut self) {
         self.links.clear();
@@ -217,12 +258,19 @@ mod tests {
 
     proptest! {
         #[test]
-        fn matches_a_vecdeque(ops in proptest::collection::vec((0u8..3, 0u32..12), 0..200)) {
+        fn matches_a_vecdeque(ops in proptest::collection::vec((0u8..4, 0u32..12, 0u32..12), 0..200)) {
             let mut list = SlotList::new();
             let mut model: VecDeque<u32> = VecDeque::new();
-            for (op, s) in ops {
+            for (op, s, t) in ops {
                 let slot = Slot::new(s);
                 match op {
+                    3 => {
+                        if model.contains(&s) && !model.contains(&t) {
+                            let i = model.iter().position(|&x| x == s).expect("present");
+                            model[i] = t;
+                        }
+                        list.move_slot(slot, Slot::new(t));
+                    }
                     0 => {
                         model.retain(|&x| x != s);
                         model.push_back(s);

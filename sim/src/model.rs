@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use foldhash::fast::FixedState;
 use tenure::{
-    AnyPolicy, Cache, CacheConfig, ConfigError, Expiry, ManualClock, Policy, Slot, Timestamp,
+    AnyPolicy, Cache, CacheConfig, ConfigError, Expiry, ManualClock, Policy, Slot, TimerWheel,
+    Timestamp,
 };
 
 /// A keyed cache under simulation: one lookup at a time, on a simulated clock.
@@ -169,7 +170,11 @@ impl Model for TenureModel {
 pub struct PolicyModel {
     policy: AnyPolicy,
     expiry: Expiry,
+    /// Deadlines, as the cache keeps them (present with time rules).
+    timers: Option<TimerWheel>,
     uses_time: bool,
+    /// Whether the policy wants reads (the cache skips them otherwise).
+    tracks_reads: bool,
     now: Timestamp,
     index: HashMap<u64, u32, FixedState>,
     slots: Vec<SlotEntry>,
@@ -196,10 +201,13 @@ impl PolicyModel {
     pub fn new(config: &CacheConfig) -> Result<Self, ConfigError> {
         let policy = config.to_policy()?;
         let expiry = policy.expiry();
+        let tracks_reads = policy.tracks_reads();
         Ok(PolicyModel {
             policy,
             expiry,
+            timers: TimerWheel::for_rules(&expiry),
             uses_time: expiry.uses_time(),
+            tracks_reads,
             now: Timestamp::ZERO,
             index: HashMap::with_hasher(FixedState::default()),
             slots: Vec::new(),
@@ -210,7 +218,9 @@ impl PolicyModel {
         })
     }
 
-    fn remove(&mut self, slot: Slot) {
+    /// Takes the entry in `slot` out; the policy (and the wheel, if
+    /// `cancel`) forgets it.
+    fn remove(&mut self, slot: Slot, cancel: bool) {
         let entry = &mut self.slots[slot.index()];
         if entry.live {
             entry.live = false;
@@ -219,27 +229,31 @@ impl PolicyModel {
             self.len -= 1;
         }
         self.policy.on_remove(slot);
+        if let Some(timers) = self.timers.as_mut().filter(|_| cancel) {
+            timers.cancel(slot);
+        }
     }
 
-    /// Removes every expired entry, as each cache write begins by doing.
+    /// Removes every expired entry, as each cache write begins by doing: the
+    /// wheel names the entries due by their scheduled deadline, and each is
+    /// checked against its latest access.
     fn reclaim_expired(&mut self) {
-        if !self.uses_time {
+        let Some(mut timers) = self.timers.take() else {
             return;
-        }
-        while let Some(slot) = self.policy.next_expired(self.now) {
+        };
+        let now = self.now;
+        timers.advance(now, |slot| {
             let entry = self.slots[slot.index()];
-            if entry.live
-                && !self
-                    .expiry
-                    .is_expired(entry.created, entry.last_access, self.now)
-            {
-                // The policy's view lags the entry's; the cache trusts the entry.
-                self.policy.on_access(slot, entry.last_access);
-                continue;
+            match self.expiry.deadline(entry.created, entry.last_access) {
+                Some(deadline) if deadline > now => Some(deadline),
+                _ => {
+                    self.expired += 1;
+                    self.remove(slot, false);
+                    None
+                }
             }
-            self.expired += u64::from(entry.live);
-            self.remove(slot);
-        }
+        });
+        self.timers = Some(timers);
     }
 
     /// The slot the next new entry will take.
@@ -264,9 +278,15 @@ impl PolicyModel {
         }
         self.len += 1;
         self.policy.on_insert(Slot::new(index), self.now);
+        if let (Some(timers), Some(deadline)) = (
+            self.timers.as_mut(),
+            self.expiry.deadline(self.now, self.now),
+        ) {
+            timers.schedule(Slot::new(index), deadline);
+        }
         while let Some(victim) = self.policy.next_victim() {
             self.capacity_evicted += u64::from(self.slots[victim.index()].live);
-            self.remove(victim);
+            self.remove(victim, true);
         }
     }
 
@@ -280,15 +300,17 @@ impl PolicyModel {
                 .is_expired(entry.created, entry.last_access, self.now)
             {
                 entry.last_access = self.now;
-                self.policy.on_access(Slot::new(index), self.now);
+                if self.tracks_reads {
+                    self.policy.on_access(Slot::new(index), self.now);
+                }
                 return true;
             }
         }
         self.reclaim_expired();
         if let Some(&stale) = self.index.get(&key) {
-            // Only a policy that failed to propose an expired entry leaves one;
-            // the cache's insert then replaces it, and so does this.
-            self.remove(Slot::new(stale));
+            // Reclaiming leaves no expired entry, so this is not reached; if
+            // it were, the cache's insert would replace it, and so does this.
+            self.remove(Slot::new(stale), true);
         }
         let index = self.next_slot();
         self.index.insert(key, index);

@@ -1,0 +1,193 @@
+//! [`CacheBuilder`]: a cache's settings before it is built.
+
+use std::fmt;
+use std::hash::{BuildHasher, Hash};
+use std::time::Duration;
+
+use crate::clock::{Clock, CoarseClock};
+use crate::engine::Inner;
+use crate::removals::RemovalListener;
+use crate::shard::Layout;
+use crate::sync::Arc;
+use crate::{AnyPolicy, Cache, CacheConfig, ConfigError, DefaultHashBuilder, Policy, RemovalCause};
+
+/// Configures a [`Cache`] before it is built.
+///
+/// ```
+/// use std::time::Duration;
+/// use tenure::{Cache, ManualClock, RemovalCause, SlidingTtl};
+///
+/// let clock = ManualClock::new();
+/// let cache: Cache<&str, u32, SlidingTtl> = Cache::builder(SlidingTtl::new(Duration::from_secs(60))?)
+///     .clock(clock.clone())
+///     .listener(|key, value, cause| println!("{key} = {value} left: {cause:?}"))
+///     .build()?;
+/// cache.insert("a", 1);
+/// clock.advance(Duration::from_secs(60));
+/// assert_eq!(cache.get("a"), None); // expired exactly at t + ttl
+/// # Ok::<(), tenure::ConfigError>(())
+/// ```
+#[must_use]
+pub struct CacheBuilder<K, V, P, S = DefaultHashBuilder> {
+    pub(crate) policy: P,
+    pub(crate) hasher: S,
+    pub(crate) clock: Option<Arc<dyn Clock>>,
+    pub(crate) listener: Option<RemovalListener<K, V>>,
+    pub(crate) shards: Option<usize>,
+    pub(crate) sweep_interval: Option<Duration>,
+    pub(crate) sweep_on_tokio: bool,
+}
+
+impl<K, V, P, S> fmt::Debug for CacheBuilder<K, V, P, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CacheBuilder")
+            .field("shards", &self.shards)
+            .field("sweep_interval", &self.sweep_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K, V, P> CacheBuilder<K, V, P> {
+    pub(crate) fn new(policy: P) -> Self {
+        CacheBuilder {
+            policy,
+            hasher: DefaultHashBuilder::default(),
+            clock: None,
+            listener: None,
+            shards: None,
+            sweep_interval: None,
+            sweep_on_tokio: false,
+        }
+    }
+}
+
+impl<K, V, P, S> CacheBuilder<K, V, P, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    /// Reads time from `clock` instead of the default [`CoarseClock`] (use
+    /// [`SystemClock`](crate::SystemClock) for sub-second TTLs, [`ManualClock`](crate::ManualClock) in tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Calls `listener(key, value, cause)` for every entry that leaves the cache,
+    /// once, with no internal lock held (so it may call back into the cache).
+    ///
+    /// If the listener panics, the entries removed by the same call are still each
+    /// passed to it, and the first panic then resumes in the caller; the cache
+    /// itself stays consistent and usable.
+    pub fn listener(
+        mut self,
+        listener: impl Fn(K, V, RemovalCause) + Send + Sync + 'static,
+    ) -> Self {
+        self.listener = Some(Arc::new(listener));
+        self
+    }
+
+    /// The number of table shards, rounded up to a power of two and clamped to
+    /// 1..=1024 (more shards than that only cost memory; `usize::MAX` gives
+    /// 1024). The default, four per available CPU, suits most programs.
+    ///
+    /// ```
+    /// use tenure::{Cache, LruBound};
+    ///
+    /// let cache: Cache<u32, u32, LruBound> = Cache::builder(LruBound::new(10)?).shards(usize::MAX).build()?;
+    /// cache.insert(1, 1);
+    /// assert_eq!(cache.get(&1), Some(1));
+    /// # Ok::<(), tenure::ConfigError>(())
+    /// ```
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = Some(shards.clamp(1, Layout::MAX_SHARDS));
+        self
+    }
+
+    /// Reclaims expired entries every `interval` on a background std thread,
+    /// which stops when the cache is dropped (see [`Cache::start_sweeper`]).
+    pub fn sweep_every(mut self, interval: Duration) -> Self {
+        self.sweep_interval = Some(interval);
+        self
+    }
+
+    /// Like [`sweep_every`](CacheBuilder::sweep_every), but the sweeper is a task
+    /// on the tokio runtime current at [`build`](CacheBuilder::build) (so it follows
+    /// tokio's paused time in tests); outside a runtime it falls back to a std
+    /// thread. The task ends with the cache, or with its runtime.
+    #[cfg(feature = "tokio")]
+    pub fn sweep_on_tokio_every(mut self, interval: Duration) -> Self {
+        self.sweep_interval = Some(interval);
+        self.sweep_on_tokio = true;
+        self
+    }
+
+    /// Hashes keys with `hasher` instead of the default [`DefaultHashBuilder`].
+    ///
+    /// The default is fast but only minimally resistant to keys chosen to
+    /// collide. When keys come from untrusted callers (API keys, tenant ids),
+    /// use a keyed hasher such as std's [`RandomState`](std::hash::RandomState):
+    ///
+    /// ```
+    /// use std::hash::RandomState;
+    /// use tenure::{Cache, LruBound};
+    ///
+    /// let cache: Cache<String, u32, LruBound, RandomState> =
+    ///     Cache::builder(LruBound::new(100)?).hasher(RandomState::new()).build()?;
+    /// cache.insert("tenant-a".to_string(), 1);
+    /// assert_eq!(cache.get("tenant-a"), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn hasher<S2>(self, hasher: S2) -> CacheBuilder<K, V, P, S2>
+    where
+        S2: BuildHasher + Send + Sync + 'static,
+    {
+        CacheBuilder {
+            policy: self.policy,
+            hasher,
+            clock: self.clock,
+            listener: self.listener,
+            shards: self.shards,
+            sweep_interval: self.sweep_interval,
+            sweep_on_tokio: self.sweep_on_tokio,
+        }
+    }
+
+    /// Builds the cache (and starts its sweeper, if one was asked for).
+    ///
+    /// # Errors
+    /// [`ConfigError::ZeroSweepInterval`] if a sweeper was asked for with a zero interval.
+    pub fn build(self) -> Result<Cache<K, V, P, S>, ConfigError> {
+        if self.sweep_interval.is_some_and(|d| d.is_zero()) {
+            return Err(ConfigError::ZeroSweepInterval);
+        }
+        let shards = self
+            .shards
+            .unwrap_or_else(|| crate::sync::cpus().saturating_mul(4));
+        let clock = self.clock.unwrap_or_else(|| Arc::new(CoarseClock::new()));
+        let inner = Inner::new(self.policy, shards, clock, self.hasher, self.listener);
+        let cache = Cache::from_inner(Arc::new(inner));
+        if let Some(interval) = self.sweep_interval {
+            cache.start_owned_sweeper(interval, self.sweep_on_tokio);
+        }
+        Ok(cache)
+    }
+}
+
+impl<K, V> CacheBuilder<K, V, AnyPolicy>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// A builder with the policy and sweeper interval of `config`.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the offending field.
+    pub fn from_config(config: &CacheConfig) -> Result<Self, ConfigError> {
+        let mut builder = CacheBuilder::new(config.to_policy()?);
+        builder.sweep_interval = config.sweep_interval();
+        Ok(builder)
+    }
+}

@@ -1,0 +1,390 @@
+//! The engine behind [`Cache`](crate::Cache): the sharded tables, the policy
+//! core, the per-thread read buffers, and the read and write paths.
+//!
+//! # A hit
+//!
+//! A hit takes its shard's lock *shared*, checks the entry's deadline against
+//! one clock read (skipped when there are no time rules), moves the entry's
+//! atomic access time forward, clones the value and, for a policy that keeps
+//! order, appends the entry's slot to this thread's read buffer
+//! ([`read_buffer`](crate::read_buffer)) before releasing the lock. It counts
+//! itself in the same buffer. No allocation, no exclusive lock, no shared
+//! counter. When the buffer fills, the hit *tries* the policy lock to replay the
+//! buffers; if the lock is busy it moves on.
+//!
+//! # A write
+//!
+//! Every write (insert, remove, a creation, a read that met an expired entry,
+//! maintenance) takes the policy lock, replays the read buffers, reclaims every
+//! entry whose own deadline has passed (the timer wheel asks about each due
+//! entry and the entry's atomic access time answers, so the order reads were
+//! replayed in does not matter), applies its change and evicts while the policy
+//! is over its bound. Freed positions are reused only after the buffers have been
+//! replayed once more, so a buffered read never lands on another entry. Removed
+//! entries go to the listener after every lock is released.
+//!
+//! Lock order: the policy lock, then a table lock; or a flight lock, then the
+//! policy lock (registering a thread's buffer) or a table lock (shared). Nothing
+//! waits for the policy lock while holding a table lock.
+
+use std::borrow::Borrow;
+use std::hash::{BuildHasher, Hash};
+
+use crate::clock::Clock;
+use crate::creation::Creation;
+use crate::faults;
+use crate::flight::{Flight, Flights, Join};
+use crate::read_buffer::{Mine, ReadBuffers, ThreadReads};
+use crate::removals::{RemovalListener, Removals};
+use crate::shard::{Layout, Pos, Table};
+use crate::stats::{CacheStats, WriteCounters};
+use crate::sweeper::{StopHandle, Sweeper};
+use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, RwLock};
+use crate::writer::Writer;
+use crate::{Expiry, Policy, TimerWheel, Timestamp};
+
+/// Everything a write changes, behind the policy lock.
+pub(crate) struct Core<P> {
+    /// The eviction policy: order and victims.
+    pub(crate) policy: P,
+    /// Every entry's deadline; present exactly when the policy has time rules.
+    pub(crate) timers: Option<TimerWheel>,
+    /// The read buffers of every thread that has used this cache and whose
+    /// buffer has not been retired.
+    pub(crate) reads: Vec<Arc<ThreadReads>>,
+    /// Hits and misses counted by buffers since retired.
+    pub(crate) retired: (u64, u64),
+    /// Per shard, positions free for a new entry. May also hold positions at
+    /// or beyond the shard's span (dropped by compaction): skip those.
+    pub(crate) free: Box<[Vec<Pos>]>,
+    /// Scratch for a write's freed slots (see [`Writer`]), kept for its memory.
+    pub(crate) freed: Vec<crate::Slot>,
+    /// Per shard, entries held and positions spanned (held or free).
+    pub(crate) shards: Box<[ShardSize]>,
+    /// Positions spanned in all shards.
+    pub(crate) span: usize,
+    /// The most slots in use since the policy and the wheel last gave memory
+    /// back (they are told to when it halves).
+    pub(crate) slots_high: usize,
+    /// Entries held.
+    pub(crate) len: usize,
+}
+
+/// How full one shard is, as the policy lock holder knows it.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct ShardSize {
+    /// Entries held.
+    pub(crate) len: usize,
+    /// The table's slab length: held and free positions.
+    pub(crate) span: usize,
+}
+
+/// The shared state of one cache; [`Cache`](crate::Cache) handles point at it.
+pub(crate) struct Inner<K, V, P, S> {
+    /// The entries, one reader-writer lock per shard.
+    pub(crate) tables: Box<[RwLock<Table<K, V>>]>,
+    /// How policy slots map to shards and positions.
+    pub(crate) layout: Layout,
+    /// Creations in progress, for single-flight get-or-create.
+    pub(crate) flights: Flights<K, V>,
+    /// The policy and the rest of the write-side state.
+    pub(crate) core: Mutex<Core<P>>,
+    /// This cache's side of the per-thread read buffers.
+    pub(crate) reads: ReadBuffers,
+    /// The policy's time rules, copied so that a hit can check them unlocked.
+    pub(crate) expiry: Expiry,
+    /// Whether the policy wants reads replayed, copied for the same reason.
+    pub(crate) tracks_reads: bool,
+    /// Where time comes from.
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Hashes keys for the tables and the flights.
+    pub(crate) hasher: S,
+    /// Entries held, published at the end of every write.
+    pub(crate) len: AtomicUsize,
+    /// Told of every removal, with no lock held.
+    pub(crate) listener: Option<RemovalListener<K, V>>,
+    /// Creations, failures and removals by cause.
+    pub(crate) counters: WriteCounters,
+    /// How to stop each sweeper started for this cache.
+    pub(crate) sweepers: Mutex<Vec<StopHandle>>,
+    /// The sweeper the builder started; it lives as long as the cache.
+    pub(crate) owned_sweeper: Mutex<Option<Sweeper>>,
+}
+
+impl<K, V, P, S> Drop for Inner<K, V, P, S> {
+    fn drop(&mut self) {
+        for stop in self.sweepers.lock().drain(..) {
+            stop.stop();
+        }
+    }
+}
+
+/// What a lookup found.
+pub(crate) enum Lookup<V> {
+    Hit(V),
+    Miss,
+    /// An entry past its deadline (still held until a write reclaims it).
+    Expired,
+}
+
+/// What [`Inner::join`] found.
+pub(crate) enum Joined<'a, K, V, P, S> {
+    Hit(V),
+    Wait(Arc<Flight<V>>),
+    Create(Creation<'a, K, V, P, S>),
+}
+
+impl<K, V, P, S> Inner<K, V, P, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    pub(crate) fn new(
+        policy: P,
+        shards: usize,
+        clock: Arc<dyn Clock>,
+        hasher: S,
+        listener: Option<RemovalListener<K, V>>,
+    ) -> Self {
+        let layout = Layout::new(shards);
+        let expiry = policy.expiry();
+        let tracks_reads = policy.tracks_reads();
+        Inner {
+            tables: (0..layout.shards())
+                .map(|_| RwLock::new(Table::new(layout, &expiry)))
+                .collect(),
+            layout,
+            flights: Flights::new(layout.shards()),
+            core: Mutex::new(Core {
+                policy,
+                timers: TimerWheel::for_rules(&expiry),
+                reads: Vec::new(),
+                retired: (0, 0),
+                free: (0..layout.shards()).map(|_| Vec::new()).collect(),
+                freed: Vec::new(),
+                shards: vec![ShardSize::default(); layout.shards()].into_boxed_slice(),
+                span: 0,
+                slots_high: 0,
+                len: 0,
+            }),
+            reads: ReadBuffers::new(),
+            expiry,
+            tracks_reads,
+            clock,
+            hasher,
+            len: AtomicUsize::new(0),
+            listener,
+            counters: WriteCounters::default(),
+            sweepers: Mutex::new(Vec::new()),
+            owned_sweeper: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn table(&self, hash: u64) -> &RwLock<Table<K, V>> {
+        &self.tables[self.layout.shard_of(hash)]
+    }
+
+    /// The time, if any rule needs it.
+    pub(crate) fn now(&self) -> Timestamp {
+        if self.expiry.uses_time() {
+            self.clock.now()
+        } else {
+            Timestamp::ZERO
+        }
+    }
+
+    /// Runs `f` with this thread's read buffer.
+    fn with_mine<R>(&self, f: impl FnOnce(Mine<'_>) -> R) -> R {
+        self.reads
+            .with_mine(|reads| self.core.lock().reads.push(reads), f)
+    }
+
+    pub(crate) fn count_miss(&self) {
+        self.with_mine(|mine| mine.count_miss());
+    }
+
+    /// The hit path; counts hits (callers count misses).
+    pub(crate) fn lookup<Q>(&self, key: &Q, hash: u64) -> Lookup<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.with_mine(|mine| {
+            let shard = self.layout.shard_of(hash);
+            let table = self.tables[shard].read();
+            let Some((pos, entry)) = table.find(hash, key) else {
+                return Lookup::Miss;
+            };
+            if self.expiry.uses_time() {
+                let now = self.clock.now();
+                if table.is_expired(pos, entry, &self.expiry, now) && !faults::skip_hit_expiry() {
+                    return Lookup::Expired;
+                }
+                entry.touch(now);
+            }
+            let value = entry.value.clone();
+            let table = faults::unlock_before_record(table);
+            // Published before the table lock goes: see `read_buffer`.
+            let full = self.tracks_reads && mine.record(self.layout.slot(shard, pos));
+            drop(table);
+            mine.count_hit();
+            if full {
+                if let Some(mut core) = self.core.try_lock() {
+                    let now = self.now();
+                    self.drain(&mut core, now);
+                }
+            }
+            Lookup::Hit(value)
+        })
+    }
+
+    /// Whether `key` has a live entry; not an access.
+    pub(crate) fn contains<Q>(&self, key: &Q, hash: u64) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let table = self.table(hash).read();
+        table.find(hash, key).is_some_and(|(pos, e)| {
+            !self.expiry.uses_time() || !table.is_expired(pos, e, &self.expiry, self.clock.now())
+        })
+    }
+
+    /// The keys of every live entry.
+    pub(crate) fn keys(&self) -> Vec<K>
+    where
+        K: Clone,
+    {
+        let now = self.now();
+        let mut keys = Vec::with_capacity(self.len.load(Ordering::Acquire));
+        for table in self.tables.iter() {
+            let table = table.read();
+            let live = table
+                .entries()
+                .filter(|&(pos, e)| !table.is_expired(pos, e, &self.expiry, now));
+            keys.extend(live.map(|(_, e)| e.key.clone()));
+        }
+        keys
+    }
+
+    /// Replays every thread's read buffer into the policy, and retires the
+    /// buffers of threads that have ended.
+    pub(crate) fn drain(&self, core: &mut Core<P>, now: Timestamp) {
+        let Core {
+            policy,
+            reads,
+            retired,
+            ..
+        } = core;
+        reads.retain(|buffer| {
+            // Read first: a thread publishes its last records before it closes.
+            let closed = buffer.is_closed();
+            buffer.replay(|slot| policy.on_access(slot, now));
+            if closed {
+                retired.0 += buffer.hits();
+                retired.1 += buffer.misses();
+            }
+            !closed
+        });
+    }
+
+    /// Runs `op` as a write: under the policy lock, after replaying reads and
+    /// reclaiming expired entries, followed by eviction down to the bound. The
+    /// caller hands the returned removals to [`Inner::notify`].
+    pub(crate) fn write<R>(
+        &self,
+        op: impl FnOnce(&mut Writer<'_, K, V, P, S>) -> R,
+    ) -> (R, Removals<K, V>) {
+        let mut core = self.core.lock();
+        let now = self.now();
+        self.drain(&mut core, now);
+        let mut w = Writer::new(self, &mut core, now);
+        w.reclaim_expired();
+        let result = op(&mut w);
+        if faults::len_before_evict() {
+            self.len.store(w.len(), Ordering::Release);
+        }
+        w.evict_over_bound();
+        let removals = w.finish();
+        self.len.store(core.len, Ordering::Release);
+        (result, removals)
+    }
+
+    /// A write that changes nothing: replays reads, reclaims what expired.
+    pub(crate) fn maintain(&self) {
+        let ((), removals) = self.write(|_| ());
+        self.notify(removals);
+    }
+
+    /// Hands removed entries to the listener, each once, with no lock held.
+    pub(crate) fn notify(&self, removals: Removals<K, V>) {
+        removals.deliver(self.listener.as_ref());
+    }
+
+    /// A snapshot of the counters.
+    pub(crate) fn stats(&self) -> CacheStats {
+        let (mut hits, mut misses) = self.reads.homeless_counts();
+        {
+            let core = self.core.lock();
+            hits += core.retired.0;
+            misses += core.retired.1;
+            for buffer in &core.reads {
+                hits += buffer.hits();
+                misses += buffer.misses();
+            }
+        }
+        self.counters
+            .snapshot(hits, misses, self.len.load(Ordering::Acquire))
+    }
+
+    /// Finds the value for `key`, a flight to wait on, or the right to create
+    /// (with the owned key `to_key` makes).
+    pub(crate) fn join<Q, E>(
+        &self,
+        key: &Q,
+        to_key: impl FnOnce() -> Result<K, E>,
+    ) -> Result<Joined<'_, K, V, P, S>, E>
+    where
+        K: Borrow<Q> + Clone,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hasher.hash_one(key);
+        match self.lookup(key, hash) {
+            Lookup::Hit(v) => return Ok(Joined::Hit(v)),
+            Lookup::Expired => self.maintain(),
+            Lookup::Miss => {}
+        }
+        let shard = self.layout.shard_of(hash);
+        let recheck = || match self.lookup(key, hash) {
+            Lookup::Hit(v) => Some(v),
+            Lookup::Miss | Lookup::Expired => None,
+        };
+        Ok(
+            match self.flights.join(key, hash, shard, recheck, to_key)? {
+                Join::Found(v) => Joined::Hit(v),
+                Join::Wait(flight) => {
+                    self.count_miss();
+                    Joined::Wait(flight)
+                }
+                Join::Create(flight, key) => {
+                    self.count_miss();
+                    Joined::Create(Creation::new(self, hash, key, flight))
+                }
+            },
+        )
+    }
+}
+
+impl<K, V, P, S> crate::sweeper::Maintain for Inner<K, V, P, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    fn maintain(&self) {
+        Inner::maintain(self);
+    }
+}

@@ -1,0 +1,91 @@
+//! Test-only faults: each breaks one invariant that a loom model checks, so the
+//! model can be shown to fail (`ci/loom-faults.sh` builds the crate with
+//! `--cfg tenure_fault="<name>"`). In every other build each function here is a
+//! constant `false` or passes its input through, and the compiler removes it.
+//! A site that can be broken calls one of these, once, in one line.
+
+use crate::RemovalCause;
+
+/// Register no flight, so racing creators all create (models a).
+pub(crate) fn no_flight() -> bool {
+    cfg!(tenure_fault = "no_flight")
+}
+
+/// Leave an abandoned flight running, so its waiters hang (models b).
+pub(crate) fn keep_abandoned() -> bool {
+    cfg!(tenure_fault = "keep_abandoned")
+}
+
+/// Publish the length before evicting down to the bound (models c).
+pub(crate) fn len_before_evict() -> bool {
+    cfg!(tenure_fault = "len_before_evict")
+}
+
+/// Hand out an entry without checking its deadline (models d).
+pub(crate) fn skip_hit_expiry() -> bool {
+    cfg!(tenure_fault = "skip_hit_expiry")
+}
+
+/// Reclaim a due entry on the deadline structure's word alone, without
+/// checking the entry's own last access (models d).
+pub(crate) fn reclaim_trusts_policy() -> bool {
+    cfg!(tenure_fault = "reclaim_trusts_policy")
+}
+
+/// Once reclamation meets a live entry, put every later due entry back
+/// unchecked, as a reclaimer that trusts a list kept in replayed-read order
+/// would stop there (the read-path models).
+pub(crate) fn reclaim_in_read_order(met_live: bool) -> bool {
+    cfg!(tenure_fault = "reclaim_in_read_order") && met_live
+}
+
+/// Publish a hit's read record after releasing the table lock, so a removal
+/// and a reuse of the position can slip in between (the read-path models):
+/// returns the guard to release later, or releases it now.
+pub(crate) fn unlock_before_record<G>(guard: G) -> Option<G> {
+    if cfg!(tenure_fault = "reused_slot_record") {
+        drop(guard);
+        return None;
+    }
+    Some(guard)
+}
+
+/// Store an entry's access time instead of only moving it forward (the
+/// read-path models).
+pub(crate) fn store_touch() -> bool {
+    cfg!(tenure_fault = "store_touch")
+}
+
+/// Report a removed entry with a value read before the write lock was taken
+/// (models e): `peek` runs before `write`, whose last removal then carries the
+/// peeked value.
+pub(crate) fn stale_remove<V, K, R>(
+    peek: impl FnOnce() -> Option<V>,
+    write: impl FnOnce() -> (R, crate::removals::Removals<K, V>),
+) -> (R, crate::removals::Removals<K, V>) {
+    if !cfg!(tenure_fault = "stale_remove") {
+        return write();
+    }
+    let stale = peek();
+    let (result, mut removals) = write();
+    if let (Some(stale), Some(last)) = (stale, removals.last_mut()) {
+        last.1 = stale;
+    }
+    (result, removals)
+}
+
+/// Lose the listener call of a replaced or cleared entry (models e).
+pub(crate) fn lost_removal(cause: RemovalCause) -> bool {
+    cfg!(tenure_fault = "lost_removal")
+        && matches!(cause, RemovalCause::Replaced | RemovalCause::Cleared)
+}
+
+/// Unlock between a sweeper's stop check and its wait, so a stop signalled in
+/// between is never seen (model f): drops `guard` and locks again.
+pub(crate) fn racy_stop_wait<G>(guard: G, relock: impl FnOnce() -> G) -> G {
+    if cfg!(tenure_fault = "racy_stop_wait") {
+        drop(guard);
+        return relock();
+    }
+    guard
+}

@@ -1,0 +1,325 @@
+//! A write in progress: the operations that change the tables and the policy,
+//! run while the policy lock is held ([`Inner::write`]).
+//!
+//! A position freed by a write is reused only by a later write. Every read of
+//! the entry that was there was published to its thread's buffer before the
+//! removal took the table lock, and every write replays all buffers before it
+//! does anything else, so by the time the position holds a new entry no record
+//! naming the old one is left to land on it.
+
+use std::borrow::Borrow;
+use std::hash::{BuildHasher, Hash};
+use std::time::Duration;
+
+use crate::engine::{Core, Inner, ShardSize};
+use crate::faults;
+use crate::removals::Removals;
+use crate::shard::Pos;
+use crate::{Policy, RemovalCause, Slot, Timestamp};
+
+/// Free positions a shard may carry beyond twice its entries before
+/// compaction gives them back.
+const MIN_WASTE: usize = 64;
+/// Entries moved per shard per write while compacting, so no write stalls the
+/// shard's readers for long.
+const MOVES_PER_WRITE: usize = 64;
+
+/// Holds the policy lock (through `core`) for one write.
+pub(crate) struct Writer<'a, K, V, P, S> {
+    inner: &'a Inner<K, V, P, S>,
+    core: &'a mut Core<P>,
+    /// The time of this write, read once under the lock.
+    now: Timestamp,
+    /// Slots whose entries this write removed: their positions become free at
+    /// its end ([`Writer::finish`]), for later writes.
+    freed: Vec<Slot>,
+    removed: Removals<K, V>,
+}
+
+impl<'a, K, V, P, S> Writer<'a, K, V, P, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    pub(crate) fn new(inner: &'a Inner<K, V, P, S>, core: &'a mut Core<P>, now: Timestamp) -> Self {
+        // The list's memory is kept between writes, so a write that frees a
+        // position does not allocate.
+        let freed = std::mem::take(&mut core.freed);
+        Writer {
+            inner,
+            core,
+            now,
+            freed,
+            removed: Removals::new(),
+        }
+    }
+
+    /// Entries held right now.
+    pub(crate) fn len(&self) -> usize {
+        self.core.len
+    }
+
+    /// Stores `value` under `key`; returns the value it replaced. Every entry
+    /// still held is live (expired ones were reclaimed first), so the replaced
+    /// value is too.
+    pub(crate) fn insert(&mut self, key: K, hash: u64, value: V) -> Option<V> {
+        let inner = self.inner;
+        let shard = inner.layout.shard_of(hash);
+        let mut table = inner.tables[shard].write();
+        let old = match table.find(hash, &key) {
+            Some((pos, _)) => {
+                let old = table.take(pos, &inner.hasher);
+                self.forget(inner.layout.slot(shard, pos), true);
+                old
+            }
+            None => None,
+        };
+        let at = self.take_free(shard);
+        let pos = table.put(hash, key, value, self.now, at, &inner.hasher);
+        drop(table);
+        let size = &mut self.core.shards[shard];
+        size.len += 1;
+        let slot = inner.layout.slot(shard, pos);
+        if at.is_none() {
+            size.span += 1;
+            self.core.span += 1;
+            self.core.slots_high = self.core.slots_high.max(slot.index() + 1);
+        }
+        self.core.policy.on_insert(slot, self.now);
+        if let (Some(timers), Some(deadline)) = (
+            self.core.timers.as_mut(),
+            inner.expiry.deadline(self.now, self.now),
+        ) {
+            timers.schedule(slot, deadline);
+        }
+        self.core.len += 1;
+        let old = old?;
+        self.booked(old.key, old.value.clone(), RemovalCause::Replaced);
+        Some(old.value)
+    }
+
+    /// Removes `key`; returns its value (live: expired entries were reclaimed first).
+    pub(crate) fn remove<Q>(&mut self, key: &Q, hash: u64) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let inner = self.inner;
+        let shard = inner.layout.shard_of(hash);
+        let mut table = inner.tables[shard].write();
+        let (pos, _) = table.find(hash, key)?;
+        let old = table.take(pos, &inner.hasher)?;
+        drop(table);
+        self.forget(inner.layout.slot(shard, pos), true);
+        self.booked(old.key, old.value.clone(), RemovalCause::Removed);
+        Some(old.value)
+    }
+
+    /// Removes every entry for which `predicate(key, value)` holds, with `cause`.
+    pub(crate) fn remove_where(
+        &mut self,
+        predicate: &mut dyn FnMut(&K, &V) -> bool,
+        cause: RemovalCause,
+    ) -> usize {
+        let inner = self.inner;
+        let before = self.removed.len();
+        for (shard, table) in inner.tables.iter().enumerate() {
+            let mut table = table.write();
+            let chosen: Vec<Pos> = table
+                .entries()
+                .filter(|(_, e)| predicate(&e.key, &e.value))
+                .map(|(pos, _)| pos)
+                .collect();
+            for pos in chosen {
+                if let Some(entry) = table.take(pos, &inner.hasher) {
+                    self.forget(inner.layout.slot(shard, pos), true);
+                    self.booked(entry.key, entry.value, cause);
+                }
+            }
+        }
+        self.removed.len() - before
+    }
+
+    /// Counts a value made by a get-or-create creator.
+    pub(crate) fn count_creation(&mut self) {
+        self.inner.counters.created();
+    }
+
+    /// Removes every entry whose own deadline has passed. The wheel names the
+    /// entries whose *scheduled* deadline has passed; each is checked against
+    /// its latest access and either reclaimed or filed again for its true
+    /// deadline, so a read that never reached the policy still counts.
+    pub(crate) fn reclaim_expired(&mut self) {
+        let Some(mut timers) = self.core.timers.take() else {
+            return;
+        };
+        let (inner, now) = (self.inner, self.now);
+        let mut met_live = false;
+        timers.advance(now, |slot| {
+            if faults::reclaim_in_read_order(met_live) {
+                return Some(now + Duration::from_nanos(1));
+            }
+            let (shard, pos) = inner.layout.locate(slot);
+            let mut table = inner.tables[shard].write();
+            let entry = table.at(pos)?;
+            let deadline = table.deadline(pos, entry, &inner.expiry);
+            match deadline {
+                Some(d) if d > now && !faults::reclaim_trusts_policy() => {
+                    met_live = true;
+                    Some(d)
+                }
+                _ => {
+                    let entry = table.take(pos, &inner.hasher)?;
+                    drop(table);
+                    self.forget(slot, false);
+                    self.booked(entry.key, entry.value, RemovalCause::Expired);
+                    None
+                }
+            }
+        });
+        self.core.timers = Some(timers);
+    }
+
+    /// Evicts while the policy is over its bound.
+    pub(crate) fn evict_over_bound(&mut self) {
+        // A correct policy stops once within bounds; the budget guards against
+        // a custom one that keeps proposing.
+        let mut budget = self.core.len + 2;
+        while let Some(slot) = self.core.policy.next_victim() {
+            budget -= 1;
+            if budget == 0 {
+                break;
+            }
+            let (shard, pos) = self.inner.layout.locate(slot);
+            let entry = self.inner.tables[shard]
+                .write()
+                .take(pos, &self.inner.hasher);
+            match entry {
+                Some(entry) => {
+                    self.forget(slot, true);
+                    self.booked(entry.key, entry.value, RemovalCause::Capacity);
+                }
+                // A victim with no entry: the policy proposed a slot it should
+                // not hold. Make it let go.
+                None => self.core.policy.on_remove(slot),
+            }
+        }
+    }
+
+    /// Ends the write: gives memory back if the cache has shrunk, frees the
+    /// positions this write emptied, and returns the removals.
+    pub(crate) fn finish(mut self) -> Removals<K, V> {
+        // Before this write's freed positions join the free lists: a move must
+        // not land on a position whose old entry may still have buffered reads.
+        self.compact();
+        for slot in self.freed.drain(..) {
+            let (shard, pos) = self.inner.layout.locate(slot);
+            self.core.free[shard].push(pos);
+        }
+        self.core.freed = std::mem::take(&mut self.freed);
+        self.removed
+    }
+
+    /// A free position of `shard`, if any (skipping ones compaction dropped).
+    fn take_free(&mut self, shard: usize) -> Option<Pos> {
+        let span = self.core.shards[shard].span;
+        let free = &mut self.core.free[shard];
+        while let Some(pos) = free.pop() {
+            if pos.index() < span {
+                return Some(pos);
+            }
+        }
+        None
+    }
+
+    /// Gives memory back once the cache holds far fewer entries than its
+    /// tables have room for: moves a bounded number of entries per write from
+    /// the end of a sparse shard into free positions nearer its start, drops
+    /// the free tail, and lets the tables, the policy and the wheel release the
+    /// memory they no longer need.
+    fn compact(&mut self) {
+        let shards = self.core.shards.len();
+        if self.core.span <= 2 * self.core.len + MIN_WASTE * shards {
+            return;
+        }
+        for shard in 0..shards {
+            let ShardSize { len, span } = self.core.shards[shard];
+            if span > 2 * len + MIN_WASTE {
+                self.compact_shard(shard, len);
+            }
+        }
+        let widest = self.core.shards.iter().map(|s| s.span).max().unwrap_or(0);
+        let slots = self.inner.layout.slots_for(widest);
+        if slots * 2 < self.core.slots_high {
+            self.core.policy.shrink_to(slots);
+            if let Some(timers) = self.core.timers.as_mut() {
+                timers.shrink_to(slots);
+            }
+            self.core.slots_high = slots;
+        }
+    }
+
+    fn compact_shard(&mut self, shard: usize, len: usize) {
+        let inner = self.inner;
+        let layout = inner.layout;
+        let mut table = inner.tables[shard].write();
+        let before = self.core.shards[shard].span;
+        let mut refused = Vec::new();
+        let mut moves = 0;
+        let mut span = table.trim();
+        while span > len + len / 4 + MIN_WASTE / 4 && moves < MOVES_PER_WRITE {
+            let Some(from) = table.last_pos() else { break };
+            self.core.shards[shard].span = span;
+            let Some(to) = self.take_free(shard).filter(|&to| to < from) else {
+                break;
+            };
+            let (source, target) = (layout.slot(shard, from), layout.slot(shard, to));
+            // A position whose dead wheel node may come due too late for this
+            // entry is not a target (rare: it waits until that node is due).
+            if let Some(timers) = self.core.timers.as_mut() {
+                if !timers.move_slot(source, target) {
+                    refused.push(to);
+                    continue;
+                }
+            }
+            table.relocate(from, to, &inner.hasher);
+            self.core.policy.on_move(source, target, self.now);
+            moves += 1;
+            span = table.trim();
+        }
+        self.core.span -= before - span;
+        self.core.shards[shard].span = span;
+        let free = &mut self.core.free[shard];
+        free.extend(refused);
+        // Positions beyond the span are skipped when popped; once they are
+        // most of the list, drop them and the memory.
+        if free.capacity() > 4 * (span - len) + 16 {
+            free.retain(|p| p.index() < span);
+            free.shrink_to(2 * free.len());
+        }
+        table.release_memory(&inner.hasher);
+    }
+
+    /// Books the removal of the entry that was in `slot`: the policy (and, if
+    /// `cancel`, the timer wheel) forgets it, its position is freed.
+    fn forget(&mut self, slot: Slot, cancel: bool) {
+        let (shard, _) = self.inner.layout.locate(slot);
+        self.core.shards[shard].len -= 1;
+        self.core.policy.on_remove(slot);
+        if cancel {
+            if let Some(timers) = self.core.timers.as_mut() {
+                timers.cancel(slot);
+            }
+        }
+        self.freed.push(slot);
+        self.core.len -= 1;
+    }
+
+    /// Queues a removed entry for the listener and counts it.
+    fn booked(&mut self, key: K, value: V, cause: RemovalCause) {
+        self.inner.counters.removed(cause);
+        self.removed.push(key, value, cause);
+    }
+}
