@@ -148,9 +148,17 @@ mod imp {
 
     pub(crate) use loom::thread;
 
-    /// loom runs every model thread on one OS thread; all share stripe 0.
+    /// The model thread's loom id (0 for the main thread, then 1, 2, … in spawn
+    /// order), so that reads on different model threads land in different
+    /// stripes, as they do outside loom. The std version cannot serve: loom runs
+    /// every model thread on one OS thread, so they would all share one stripe
+    /// and no model could see a bug that depends on the order stripes drain in.
+    /// loom's id is only printable, hence the parse.
     pub(crate) fn thread_stripe() -> usize {
-        0
+        let id = format!("{:?}", loom::thread::current().id());
+        id.bytes()
+            .filter(u8::is_ascii_digit)
+            .fold(0, |n, digit| n * 10 + usize::from(digit - b'0'))
     }
 }
 

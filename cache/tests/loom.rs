@@ -4,13 +4,18 @@
 //! sync shim then uses loom's locks, atomics, condvar and threads, and loom runs
 //! every model below under every interleaving up to the preemption bound
 //! (`LOOM_MAX_PREEMPTIONS`, 3 if unset). Each model is small (two or three
-//! threads, one or two keys) so the whole file runs in seconds. Each can fail:
+//! threads, one to three keys) so the whole file runs in seconds. Each can fail:
 //! `ci/loom-faults.sh` builds the cache with a `--cfg tenure_fault="..."` that
 //! breaks exactly the invariant a model checks, and expects that model to fail.
 //!
 //! Test bookkeeping (counters, the listener's log) uses std types on purpose: loom
 //! runs all model threads on one OS thread, so they are deterministic for a given
 //! schedule and add no interleavings of their own.
+//!
+//! Under loom each model thread records its reads in its own read-buffer stripe
+//! (the main thread in stripe 0, the first spawned thread in stripe 1, …, modulo
+//! the stripe count, which is the shard count), so the models in section g–i,
+//! built with two shards, see reads drained in stripe order, not time order.
 //!
 //! A loom 0.7 blind spot to keep in mind when adding models (tokio-rs/loom#392):
 //! a spawned thread whose first access to an atomic is a plain load is never run
@@ -20,6 +25,7 @@
 #![cfg(tenure_loom)]
 
 use std::future::Future;
+use std::hash::{Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,7 +59,7 @@ fn model(name: &str, body: impl Fn() + Sync + Send + 'static) {
     );
 }
 
-type Removed = Arc<Mutex<Vec<(u32, u32, RemovalCause)>>>;
+type Removed<K = u32> = Arc<Mutex<Vec<(K, u32, RemovalCause)>>>;
 
 /// An LRU cache (no time rule, so no clock reads) with one shard and a listener
 /// that logs every removal.
@@ -343,6 +349,7 @@ fn c2_capacity_two_three_inserts() {
 // ---- d. a read racing expiry ---------------------------------------------------
 
 const TTL: Duration = Duration::from_secs(10);
+const SECOND: Duration = Duration::from_secs(1);
 
 /// Reads an entry written at 0 `reads` times, starting at 5 s, while another
 /// thread takes `steps` of moving the clock 5 s and running maintenance. Only this
@@ -555,5 +562,291 @@ fn f_sweeper_ends_when_cache_is_dropped() {
         drop(cache);
         user.join().expect("user thread");
         sweeper.join();
+    });
+}
+
+// ---- g–i. reads on two stripes, a reused slot, racing touches ------------------
+
+/// A key that hashes like every other key, so all keys share one shard whatever
+/// the hasher's random seed: a freed position can only be reused by a key of the
+/// same shard (model h), and every execution of a model takes the same locks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key(u32);
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, _: &mut H) {}
+}
+
+/// The value model g and i store for `key`.
+fn value_of(key: Key) -> u32 {
+    key.0 * 10
+}
+
+/// A cache over [`Key`]s on `clock`, with two shards (so two read-buffer stripes
+/// under loom) and a listener that logs every removal.
+fn timed_cache<P: Policy>(policy: P, clock: &ManualClock) -> (Cache<Key, u32, P>, Removed<Key>) {
+    let removed: Removed<Key> = Arc::default();
+    let log = Arc::clone(&removed);
+    let cache = Cache::builder(policy)
+        .shards(2)
+        .clock(clock.clone())
+        .listener(move |k, v, cause| log.lock().expect("log").push((k, v, cause)))
+        .build();
+    (cache, removed)
+}
+
+/// The listener's records for `key` from the `from`-th on.
+fn logged(removed: &Removed<Key>, key: Key, from: usize) -> Vec<(Key, u32, RemovalCause)> {
+    let log = removed.lock().expect("log");
+    log[from.min(log.len())..]
+        .iter()
+        .filter(|r| r.0 == key)
+        .copied()
+        .collect()
+}
+
+/// A `get` bracketed by clock reads: the entry's new access time lies in
+/// `start..=end`.
+struct TimedRead {
+    key: Key,
+    start: Timestamp,
+    end: Timestamp,
+    got: Option<u32>,
+}
+
+/// Whether an entry last read by a [`TimedRead`] is past its deadline at `now`.
+#[derive(Debug, PartialEq)]
+enum Fate {
+    Expired,
+    Live,
+    /// The clock moved during the read: the deadline lies on both sides of `now`.
+    Unknown,
+}
+
+impl TimedRead {
+    fn new<P: Policy>(cache: &Cache<Key, u32, P>, clock: &ManualClock, key: Key) -> Self {
+        let start = clock.now();
+        let got = cache.get(&key);
+        let end = clock.now();
+        TimedRead {
+            key,
+            start,
+            end,
+            got,
+        }
+    }
+
+    fn fate(&self, now: Timestamp) -> Fate {
+        if self.end + TTL <= now {
+            Fate::Expired
+        } else if self.start + TTL > now {
+            Fate::Live
+        } else {
+            Fate::Unknown
+        }
+    }
+}
+
+/// Two threads each read their own key while the clock moves from 1 s to 5 s, so
+/// in some interleavings the "new" read (5 s) sits in a stripe drained before the
+/// "old" one (1 s). At 11 s the old key's deadline (TTL 10 s) has passed and the
+/// new one's has not: `run_maintenance` must reclaim exactly the old key (as
+/// `Expired`), and `remove` must return `None` for it and the value for the live
+/// one. Defect: maintenance trusted the replayed read order, stopped at the new
+/// key and left the old one, which `remove` then handed out as `Removed`.
+#[test]
+fn g_two_readers_then_maintenance_and_remove() {
+    model("g_two_readers_then_maintenance_and_remove", || {
+        let clock = ManualClock::new();
+        let (cache, removed) = timed_cache(SlidingTtl::new(TTL).expect("ttl"), &clock);
+        let keys = [Key(1), Key(2)];
+        for key in keys {
+            cache.insert(key, value_of(key));
+        }
+        clock.set(Timestamp::ZERO + SECOND);
+        let readers = keys.map(|key| {
+            let (cache, clock) = (cache.clone(), clock.clone());
+            thread::spawn(move || TimedRead::new(&cache, &clock, key))
+        });
+        clock.set(Timestamp::ZERO + 5 * SECOND);
+        let reads = readers.map(|r| r.join().expect("reader"));
+
+        let now = Timestamp::ZERO + 11 * SECOND;
+        clock.set(now);
+        cache.run_maintenance();
+        let mut faults = Vec::new();
+        for read in &reads {
+            let (key, value) = (read.key, value_of(read.key));
+            if read.got != Some(value) {
+                faults.push(format!(
+                    "live value lost: {key:?} read between {:?} and {:?} (written at 0, TTL {TTL:?}) returned {:?}",
+                    read.start, read.end, read.got
+                ));
+            }
+            let after_maintenance = logged(&removed, key, 0);
+            match read.fate(now) {
+                Fate::Expired if after_maintenance != [(key, value, RemovalCause::Expired)] => {
+                    faults.push(format!(
+                        "expired entry survived run_maintenance: {key:?} last read by {:?}, deadline ≤ {:?}, now {now:?}; len {}, listener saw {after_maintenance:?}",
+                        read.end,
+                        read.end + TTL,
+                        cache.len()
+                    ));
+                }
+                Fate::Live if !after_maintenance.is_empty() => faults.push(format!(
+                    "live entry reclaimed by run_maintenance: {key:?} read at {:?} or later, now {now:?}; listener saw {after_maintenance:?}",
+                    read.start
+                )),
+                _ => {}
+            }
+        }
+        let fates: Vec<Fate> = reads.iter().map(|r| r.fate(now)).collect();
+        if !fates.contains(&Fate::Unknown) {
+            let live = fates.iter().filter(|&f| *f == Fate::Live).count();
+            if cache.len() != live {
+                faults.push(format!(
+                    "run_maintenance at {now:?} left len {} with {live} live entries (fates {fates:?})",
+                    cache.len()
+                ));
+            }
+        }
+
+        for read in &reads {
+            let (key, value) = (read.key, value_of(read.key));
+            let from = removed.lock().expect("log").len();
+            let taken = cache.remove(&key);
+            let causes: Vec<RemovalCause> =
+                logged(&removed, key, from).iter().map(|r| r.2).collect();
+            match read.fate(now) {
+                Fate::Expired => {
+                    if taken.is_some() {
+                        faults.push(format!(
+                            "expired value returned by remove: {key:?} -> {taken:?} at {now:?}, deadline ≤ {:?}",
+                            read.end + TTL
+                        ));
+                    }
+                    if causes.contains(&RemovalCause::Removed) {
+                        faults.push(format!(
+                            "listener reported Removed for an expired entry: {key:?} at {now:?}, deadline ≤ {:?}",
+                            read.end + TTL
+                        ));
+                    }
+                }
+                Fate::Live if taken != Some(value) || causes != [RemovalCause::Removed] => {
+                    faults.push(format!(
+                        "remove of a live entry: {key:?} -> {taken:?}, listener causes {causes:?}"
+                    ));
+                }
+                // Either outcome is right, but remove's answer and the cause must agree.
+                _ if taken.is_some() != (causes == [RemovalCause::Removed]) => {
+                    faults.push(format!(
+                        "remove returned {taken:?} for {key:?} but the listener saw {causes:?}"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if !cache.is_empty() {
+            faults.push(format!(
+                "{} entries left after removing every key",
+                cache.len()
+            ));
+        }
+        assert!(faults.is_empty(), "{}", faults.join("\n"));
+    });
+}
+
+/// A hit on `a` races with `remove(a)`, an insert of `c` (which may take `a`'s
+/// freed position) and a rewrite of `b`, so `c` is the least recently used entry.
+/// A hybrid cache of capacity 2 must then evict `c` when `a` comes back, whenever
+/// `a`'s buffered read is drained. Defect: the read record named only the
+/// position, so a drain after the reuse promoted `c` and evicted `b`.
+#[test]
+fn h_slot_reused_between_read_and_drain() {
+    model("h_slot_reused_between_read_and_drain", || {
+        let clock = ManualClock::new();
+        let (cache, removed) = timed_cache(Hybrid::new(TTL, 2).expect("policy"), &clock);
+        let (a, b, c) = (Key(1), Key(2), Key(3));
+        cache.insert(a, 10);
+        cache.insert(b, 20);
+        let reader = {
+            let cache = cache.clone();
+            thread::spawn(move || cache.get(&a))
+        };
+        cache.remove(&a);
+        cache.insert(c, 30);
+        cache.insert(b, 21);
+        let read = reader.join().expect("reader");
+        assert!(matches!(read, None | Some(10)), "get(a) returned {read:?}");
+        // Three entries for two places: the least recently used, c, must go.
+        cache.insert(a, 11);
+        let log = removed.lock().expect("log").clone();
+        assert_eq!(
+            log,
+            [
+                (a, 10, RemovalCause::Removed),
+                (b, 20, RemovalCause::Replaced),
+                (c, 30, RemovalCause::Capacity)
+            ],
+            "read of a removed entry moved c (in a's old slot) in LRU order: the insert over the bound evicted the wrong entry"
+        );
+        let mut keys = cache.keys();
+        keys.sort_unstable_by_key(|k| k.0);
+        assert_eq!(keys, [a, b]);
+    });
+}
+
+/// Two threads read one entry (TTL 10 s), one at 1 s or 5 s, the other at 5 s.
+/// However the two reads interleave, the entry was read at 5 s, so at 11 s it is
+/// live: `contains` sees it, maintenance keeps it, `get` hits, `remove` returns it
+/// as `Removed`. Defect: a read preempted between its clock read and its store of
+/// the access time overwrote 5 s with 1 s.
+#[test]
+fn i_racing_touches_of_one_entry() {
+    model("i_racing_touches_of_one_entry", || {
+        let clock = ManualClock::new();
+        let (cache, removed) = timed_cache(SlidingTtl::new(TTL).expect("ttl"), &clock);
+        let a = Key(1);
+        cache.insert(a, 10);
+        clock.set(Timestamp::ZERO + SECOND);
+        let early = {
+            let cache = cache.clone();
+            thread::spawn(move || cache.get(&a))
+        };
+        clock.set(Timestamp::ZERO + 5 * SECOND);
+        let late = cache.get(&a);
+        let early = early.join().expect("early reader");
+        assert_eq!((early, late), (Some(10), Some(10)), "live value lost");
+
+        let now = Timestamp::ZERO + 11 * SECOND;
+        clock.set(now);
+        let mut faults = Vec::new();
+        if !cache.contains(&a) {
+            faults.push(format!(
+                "an earlier read undid a later one: contains(a) is false at {now:?} for an entry read at 5s (TTL {TTL:?})"
+            ));
+        }
+        cache.run_maintenance();
+        let log = removed.lock().expect("log").clone();
+        if cache.len() != 1 || !log.is_empty() {
+            faults.push(format!(
+                "run_maintenance at {now:?} reclaimed an entry read at 5s: len {}, listener saw {log:?}",
+                cache.len()
+            ));
+        }
+        let got = cache.get(&a);
+        if got != Some(10) {
+            faults.push(format!(
+                "an earlier read undid a later one: get(a) at {now:?} returned {got:?} for an entry read at 5s (TTL {TTL:?})"
+            ));
+        }
+        let taken = cache.remove(&a);
+        let log = removed.lock().expect("log").clone();
+        if taken != Some(10) || log != [(a, 10, RemovalCause::Removed)] {
+            faults.push(format!(
+                "remove(a) at {now:?} returned {taken:?}, listener saw {log:?}; expected the live value, Removed"
+            ));
+        }
+        assert!(faults.is_empty(), "{}", faults.join("\n"));
     });
 }
