@@ -24,11 +24,14 @@ declare -A models=(
   [stale_remove]="e1_listener_once_remove_vs_insert"
   [lost_removal]="e1_listener_once_remove_vs_insert e2_listener_once_clear_vs_insert_and_remove e3_listener_once_insert_vs_insert"
   [racy_stop_wait]="f_sweeper_ends_when_cache_is_dropped"
+  [reclaim_in_read_order]="g_two_readers_then_maintenance_and_remove"
+  [reused_slot_record]="h_slot_reused_between_read_and_drain"
+  [store_touch]="i_racing_touches_of_one_entry"
 )
 faults=("$@")
 if [ ${#faults[@]} -eq 0 ]; then
   faults=(no_flight keep_abandoned len_before_evict skip_hit_expiry reclaim_trusts_policy
-    stale_remove lost_removal racy_stop_wait)
+    stale_remove lost_removal racy_stop_wait reclaim_in_read_order reused_slot_record store_touch)
 fi
 mkdir -p "$CARGO_TARGET_DIR"
 

@@ -4,13 +4,24 @@
 //! sync shim then uses loom's locks, atomics, condvar and threads, and loom runs
 //! every model below under every interleaving up to the preemption bound
 //! (`LOOM_MAX_PREEMPTIONS`, 3 if unset). Each model is small (two or three
-//! threads, one or two keys) so the whole file runs in seconds. Each can fail:
+//! threads, one to three keys) so the whole file runs in seconds. Each can fail:
 //! `ci/loom-faults.sh` builds the cache with a `--cfg tenure_fault="..."` that
 //! breaks exactly the invariant a model checks, and expects that model to fail.
 //!
 //! Test bookkeeping (counters, the listener's log) uses std types on purpose: loom
 //! runs all model threads on one OS thread, so they are deterministic for a given
 //! schedule and add no interleavings of their own.
+//!
+//! Under loom each model thread records its reads in its own read-buffer stripe
+//! (the main thread in stripe 0, the first spawned thread in stripe 1, …, modulo
+//! the stripe count, which is the shard count), as threads do outside loom. So a
+//! model built with two shards sees reads replayed in stripe order, not in time
+//! order, and can catch a core that trusts the replay order.
+//!
+//! loom needs every execution of a model to take the same path, but the default
+//! hasher has a random seed, so with two shards the shard a key lands in would
+//! change from one execution to the next. Models with more than one shard
+//! therefore build their cache with a fixed hasher.
 //!
 //! A loom 0.7 blind spot to keep in mind when adding models (tokio-rs/loom#392):
 //! a spawned thread whose first access to an atomic is a plain load is never run
@@ -20,6 +31,7 @@
 #![cfg(tenure_loom)]
 
 use std::future::Future;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -343,6 +355,7 @@ fn c2_capacity_two_three_inserts() {
 // ---- d. a read racing expiry ---------------------------------------------------
 
 const TTL: Duration = Duration::from_secs(10);
+const SECOND: Duration = Duration::from_secs(1);
 
 /// Reads an entry written at 0 `reads` times, starting at 5 s, while another
 /// thread takes `steps` of moving the clock 5 s and running maintenance. Only this
@@ -555,5 +568,308 @@ fn f_sweeper_ends_when_cache_is_dropped() {
         drop(cache);
         user.join().expect("user thread");
         sweeper.join();
+    });
+}
+
+// ---- g–i. reads on two stripes, a reused slot, racing touches ------------------
+
+/// std's SipHash with fixed keys: it puts a key in the same shard in every
+/// execution of a model (see the file header).
+type FixedHasher = BuildHasherDefault<DefaultHasher>;
+
+/// The value models g and i store for `key`.
+fn value_of(key: u32) -> u32 {
+    key * 10
+}
+
+/// A cache on `clock` with `shards` shards (as many read-buffer stripes), a
+/// fixed hasher and a listener that logs every removal.
+fn timed_cache<P: Policy>(
+    policy: P,
+    clock: &ManualClock,
+    shards: usize,
+) -> (Cache<u32, u32, P, FixedHasher>, Removed) {
+    let removed: Removed = Arc::default();
+    let log = Arc::clone(&removed);
+    let cache = Cache::builder(policy)
+        .hasher(FixedHasher::default())
+        .shards(shards)
+        .clock(clock.clone())
+        .listener(move |k, v, cause| log.lock().expect("log").push((k, v, cause)))
+        .build()
+        .expect("a valid cache");
+    (cache, removed)
+}
+
+/// The listener's records for `key` from the `from`-th on.
+fn logged(removed: &Removed, key: u32, from: usize) -> Vec<(u32, u32, RemovalCause)> {
+    let log = removed.lock().expect("log");
+    log[from.min(log.len())..]
+        .iter()
+        .filter(|r| r.0 == key)
+        .copied()
+        .collect()
+}
+
+/// A `get` bracketed by clock reads: the entry's new access time lies in
+/// `start..=end`.
+struct TimedRead {
+    key: u32,
+    start: Timestamp,
+    end: Timestamp,
+    got: Option<u32>,
+}
+
+impl TimedRead {
+    fn new<P: Policy>(
+        cache: &Cache<u32, u32, P, FixedHasher>,
+        clock: &ManualClock,
+        key: u32,
+    ) -> Self {
+        let start = clock.now();
+        let got = cache.get(&key);
+        let end = clock.now();
+        TimedRead {
+            key,
+            start,
+            end,
+            got,
+        }
+    }
+
+    /// Whether the entry, read only by this read since it was written at 0, is
+    /// past its deadline at `now`; `None` if the clock moved during the read far
+    /// enough that the deadline may lie on either side.
+    fn expired_at(&self, now: Timestamp) -> Option<bool> {
+        if self.end + TTL <= now {
+            Some(true)
+        } else if self.start + TTL > now {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// Two threads each read their own key while the clock moves from 1 s to 5 s, so
+/// in some interleavings the "new" read (5 s) is replayed before the "old" one
+/// (1 s): from a stripe drained first, or recorded first in one stripe. At 11 s
+/// the old key's deadline (TTL 10 s) has passed and the new one's has not:
+/// `run_maintenance` must reclaim exactly the old key, as `Expired`; neither `get`
+/// nor `remove` may return it, and `remove` of the new one returns its value as
+/// `Removed`. Defect: maintenance trusted the replayed order, stopped at the new
+/// key and left the old one, which `remove` then handed out as `Removed`.
+#[test]
+fn g_two_readers_then_maintenance_and_remove() {
+    model("g_two_readers_then_maintenance_and_remove", || {
+        let clock = ManualClock::new();
+        let (cache, removed) = timed_cache(SlidingTtl::new(TTL).expect("ttl"), &clock, 2);
+        let keys = [1, 2];
+        for key in keys {
+            cache.insert(key, value_of(key));
+        }
+        clock.set(Timestamp::ZERO + SECOND);
+        let readers = keys.map(|key| {
+            let (cache, clock) = (cache.clone(), clock.clone());
+            thread::spawn(move || TimedRead::new(&cache, &clock, key))
+        });
+        clock.set(Timestamp::ZERO + 5 * SECOND);
+        let reads = readers.map(|r| r.join().expect("reader"));
+        let mut faults = Vec::new();
+        for read in &reads {
+            if read.got != Some(value_of(read.key)) {
+                faults.push(format!(
+                    "live value lost: key {} read between {:?} and {:?} (written at 0, TTL {TTL:?}) returned {:?}",
+                    read.key, read.start, read.end, read.got
+                ));
+            }
+        }
+
+        let now = Timestamp::ZERO + 11 * SECOND;
+        clock.set(now);
+        // Which keys are expired now: known from the clock readings around the
+        // read, or, if the clock moved during it (so it read at 1 s or 5 s), as
+        // `contains` says; every later answer must then agree.
+        let expired = reads.each_ref().map(|read| {
+            let live = cache.contains(&read.key);
+            let expired = read.expired_at(now).unwrap_or(!live);
+            if expired == live {
+                faults.push(format!(
+                    "contains({}) is {live} at {now:?} after a read between {:?} and {:?} (TTL {TTL:?})",
+                    read.key, read.start, read.end
+                ));
+            }
+            expired
+        });
+        let describe = |read: &TimedRead| {
+            format!(
+                "key {} read between {:?} and {:?} (TTL {TTL:?}), now {now:?}",
+                read.key, read.start, read.end
+            )
+        };
+
+        cache.run_maintenance();
+        for (read, &expired) in reads.iter().zip(&expired) {
+            let (key, value) = (read.key, value_of(read.key));
+            let log = logged(&removed, key, 0);
+            if expired && log != [(key, value, RemovalCause::Expired)] {
+                faults.push(format!(
+                    "expired entry survived run_maintenance: {}; len {}, listener saw {log:?}",
+                    describe(read),
+                    cache.len()
+                ));
+            }
+            if !expired && !log.is_empty() {
+                faults.push(format!(
+                    "live entry reclaimed by run_maintenance: {}; listener saw {log:?}",
+                    describe(read)
+                ));
+            }
+        }
+        let live = expired.iter().filter(|&&e| !e).count();
+        if cache.len() != live {
+            faults.push(format!(
+                "run_maintenance at {now:?} left len {} for {live} live entries",
+                cache.len()
+            ));
+        }
+
+        for (read, &expired) in reads.iter().zip(&expired) {
+            let (key, value) = (read.key, value_of(read.key));
+            let got = cache.get(&key);
+            if got != (!expired).then_some(value) {
+                let what = if expired {
+                    "expired value returned by get"
+                } else {
+                    "live value lost"
+                };
+                faults.push(format!("{what}: {} -> {got:?}", describe(read)));
+            }
+            let from = removed.lock().expect("log").len();
+            let taken = cache.remove(&key);
+            let causes: Vec<RemovalCause> =
+                logged(&removed, key, from).iter().map(|r| r.2).collect();
+            if expired && taken.is_some() {
+                faults.push(format!(
+                    "expired value returned by remove: {} -> {taken:?}",
+                    describe(read)
+                ));
+            }
+            if expired && causes.contains(&RemovalCause::Removed) {
+                faults.push(format!(
+                    "listener reported Removed for an expired entry: {}; causes {causes:?}",
+                    describe(read)
+                ));
+            }
+            if !expired && (taken != Some(value) || causes != [RemovalCause::Removed]) {
+                faults.push(format!(
+                    "remove of a live entry: {} -> {taken:?}, listener causes {causes:?}",
+                    describe(read)
+                ));
+            }
+        }
+        if !cache.is_empty() {
+            faults.push(format!(
+                "{} entries left after removing every key",
+                cache.len()
+            ));
+        }
+        assert!(faults.is_empty(), "{}", faults.join("\n"));
+    });
+}
+
+/// A hit on `a` races with `remove(a)`, an insert of `c` (which may take `a`'s
+/// freed position) and a rewrite of `b`, so `c` is the least recently used entry.
+/// A hybrid cache of capacity 2 must then evict `c` when `a` comes back, whenever
+/// `a`'s buffered read is drained. One shard, so that `c` can take `a`'s
+/// position whatever shards their hashes pick. Defect: the read record named
+/// only the position, so a drain after the reuse promoted `c` and evicted `b`.
+#[test]
+fn h_slot_reused_between_read_and_drain() {
+    model("h_slot_reused_between_read_and_drain", || {
+        let clock = ManualClock::new();
+        let (cache, removed) = timed_cache(Hybrid::new(TTL, 2).expect("policy"), &clock, 1);
+        let (a, b, c) = (1, 2, 3);
+        cache.insert(a, 10);
+        cache.insert(b, 20);
+        let reader = {
+            let cache = cache.clone();
+            thread::spawn(move || cache.get(&a))
+        };
+        cache.remove(&a);
+        cache.insert(c, 30);
+        cache.insert(b, 21);
+        let read = reader.join().expect("reader");
+        assert!(matches!(read, None | Some(10)), "get(a) returned {read:?}");
+        // Three entries for two places: the least recently used, c, must go.
+        cache.insert(a, 11);
+        let log = removed.lock().expect("log").clone();
+        assert_eq!(
+            log,
+            [
+                (a, 10, RemovalCause::Removed),
+                (b, 20, RemovalCause::Replaced),
+                (c, 30, RemovalCause::Capacity)
+            ],
+            "read of a removed entry moved c (in a's old slot) in LRU order: the insert over the bound evicted the wrong entry"
+        );
+        let mut keys = cache.keys();
+        keys.sort_unstable();
+        assert_eq!(keys, [a, b]);
+    });
+}
+
+/// Two threads read one entry (TTL 10 s), one at 1 s or 5 s, the other at 5 s.
+/// However the two reads interleave, the entry was read at 5 s, so at 11 s it is
+/// live: `contains` sees it, maintenance keeps it, `get` hits, `remove` returns it
+/// as `Removed`. Defect: a read preempted between its clock read and its store of
+/// the access time overwrote 5 s with 1 s.
+#[test]
+fn i_racing_touches_of_one_entry() {
+    model("i_racing_touches_of_one_entry", || {
+        let clock = ManualClock::new();
+        let (cache, removed) = timed_cache(SlidingTtl::new(TTL).expect("ttl"), &clock, 2);
+        let a = 1;
+        cache.insert(a, 10);
+        clock.set(Timestamp::ZERO + SECOND);
+        let early = {
+            let cache = cache.clone();
+            thread::spawn(move || cache.get(&a))
+        };
+        clock.set(Timestamp::ZERO + 5 * SECOND);
+        let late = cache.get(&a);
+        let early = early.join().expect("early reader");
+        assert_eq!((early, late), (Some(10), Some(10)), "live value lost");
+
+        let now = Timestamp::ZERO + 11 * SECOND;
+        clock.set(now);
+        let mut faults = Vec::new();
+        if !cache.contains(&a) {
+            faults.push(format!(
+                "an earlier read undid a later one: contains(a) is false at {now:?} for an entry read at 5s (TTL {TTL:?})"
+            ));
+        }
+        cache.run_maintenance();
+        let log = removed.lock().expect("log").clone();
+        if cache.len() != 1 || !log.is_empty() {
+            faults.push(format!(
+                "run_maintenance at {now:?} reclaimed an entry read at 5s: len {}, listener saw {log:?}",
+                cache.len()
+            ));
+        }
+        let got = cache.get(&a);
+        if got != Some(10) {
+            faults.push(format!(
+                "an earlier read undid a later one: get(a) at {now:?} returned {got:?} for an entry read at 5s (TTL {TTL:?})"
+            ));
+        }
+        let taken = cache.remove(&a);
+        let log = removed.lock().expect("log").clone();
+        if taken != Some(10) || log != [(a, 10, RemovalCause::Removed)] {
+            faults.push(format!(
+                "remove(a) at {now:?} returned {taken:?}, listener saw {log:?}; expected the live value, Removed"
+            ));
+        }
+        assert!(faults.is_empty(), "{}", faults.join("\n"));
     });
 }
