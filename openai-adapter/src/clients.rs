@@ -9,6 +9,7 @@ use async_openai::config::OpenAIConfig;
 use tenure::{Cache, CacheBuilder, CacheStats, Clock, RemovalCause, Sweeper, Timestamp};
 
 use crate::identity::{Endpoint, IdentityView, KeyOnEndpoint};
+use crate::redact::redact_userinfo;
 use crate::{ClientIdentity, Error, KeyFingerprint, OpenAiConfig};
 
 /// An async-openai client for the OpenAI API (or a compatible one).
@@ -67,7 +68,8 @@ struct Shared {
 pub struct ClientRemoval {
     /// Stands in for the removed client's key.
     pub fingerprint: KeyFingerprint,
-    /// The removed client's base URL.
+    /// The removed client's base URL, with any credentials in it (`user:password@`)
+    /// shown as `***@`.
     pub base_url: String,
     /// Why it left the cache.
     pub cause: RemovalCause,
@@ -152,7 +154,7 @@ impl OpenAiClientsBuilder {
             move |identity: ClientIdentity, _client, cause| {
                 let removal = ClientRemoval {
                     fingerprint: identity.fingerprint(),
-                    base_url: identity.base_url().to_string(),
+                    base_url: redact_userinfo(identity.base_url()).into_owned(),
                     cause,
                 };
                 tracing::debug!(key = %removal.fingerprint, base_url = %removal.base_url, ?cause, "OpenAI client left the cache");
@@ -289,7 +291,7 @@ impl Shared {
             .with_api_base(&endpoint.base_url)
             .with_org_id(&endpoint.organization)
             .with_project_id(&endpoint.project);
-        tracing::debug!(key = %identity.fingerprint(), base_url = %endpoint.base_url, "creating OpenAI client");
+        tracing::debug!(key = %identity.fingerprint(), base_url = %redact_userinfo(&endpoint.base_url), "creating OpenAI client");
         Client::build(self.http.clone(), config)
     }
 }
@@ -307,7 +309,7 @@ impl fmt::Debug for OpenAiClients {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAiClients")
             .field("len", &self.len())
-            .field("base_url", &self.shared.endpoint.base_url)
+            .field("base_url", &redact_userinfo(&self.shared.endpoint.base_url))
             .finish_non_exhaustive()
     }
 }

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::redact::redact_userinfo;
 
 /// The OpenAI API's base URL, used when none is configured.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -21,7 +22,8 @@ pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 /// The key is kept in a [`Zeroizing`] buffer, overwritten with zeros when the
 /// identity is dropped (for a cached client: when its entry leaves the cache). It
 /// has no accessor and never appears in `Debug` output, which shows a
-/// [`KeyFingerprint`] instead.
+/// [`KeyFingerprint`] instead. Credentials in the base URL
+/// (`https://user:password@host/v1`) are shown as `https://***@host/v1`.
 ///
 /// An identity is always explicit: nothing in it is read from `OPENAI_*`
 /// environment variables.
@@ -35,6 +37,9 @@ pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 /// assert_eq!(identity.base_url(), "https://eu.example.com/v1");
 /// assert_eq!(identity.organization(), Some("org-a"));
 /// assert!(!format!("{identity:?}").contains("sk-tenant-a"));
+///
+/// let proxied = identity.with_base_url("https://user:s3cret@proxy.example/v1")?;
+/// assert!(format!("{proxied:?}").contains(r#"base_url: "https://***@proxy.example/v1""#));
 /// # Ok::<(), tenure_openai::Error>(())
 /// ```
 #[derive(Clone)]
@@ -123,7 +128,8 @@ impl ClientIdentity {
         Ok(self)
     }
 
-    /// The base URL, without a trailing `/`.
+    /// The base URL, without a trailing `/`, as given: with any credentials in
+    /// it, which `Debug` hides.
     pub fn base_url(&self) -> &str {
         &self.endpoint.base_url
     }
@@ -160,7 +166,7 @@ impl fmt::Debug for ClientIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientIdentity")
             .field("api_key", &self.fingerprint())
-            .field("base_url", &self.endpoint.base_url)
+            .field("base_url", &redact_userinfo(&self.endpoint.base_url))
             .field("organization", &self.organization())
             .field("project", &self.project())
             .finish()
