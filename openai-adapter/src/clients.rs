@@ -2,13 +2,15 @@
 
 use std::convert::Infallible;
 use std::fmt;
+use std::hash::RandomState;
 use std::sync::Arc;
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
-use tenure::{Cache, CacheBuilder, CacheStats, Clock, RemovalCause, Sweeper, Timestamp};
+use tenure::{AnyPolicy, Cache, CacheBuilder, CacheStats, Clock, RemovalCause, Sweeper, Timestamp};
 
 use crate::identity::{Endpoint, IdentityView, KeyOnEndpoint};
+use crate::redact::redact_userinfo;
 use crate::{ClientIdentity, Error, KeyFingerprint, OpenAiConfig};
 
 /// An async-openai client for the OpenAI API (or a compatible one).
@@ -27,6 +29,12 @@ pub type OpenAiClient = Client<OpenAIConfig>;
 /// - A sweeper on a std thread reclaims idle clients (if the config has a
 ///   `sweep_interval`); it stops when the last handle is dropped and never keeps
 ///   the process alive.
+/// - Identities are compared on all four parts, the key in full, and hashed on
+///   all four with std's [`RandomState`] (SipHash-1-3, randomly keyed) rather
+///   than tenure's faster default: identities come from callers, and a keyed
+///   hasher keeps them from choosing ones that collide. Its cost per hit is
+///   lost in the noise beside the client clone a hit returns (measured in
+///   `docs/benchmarks.md`).
 ///
 /// `OpenAiClients` is a cheap handle: clones share one cache.
 ///
@@ -53,7 +61,7 @@ pub struct OpenAiClients {
 struct Shared {
     /// Values are shared so a hit copies a pointer, not the client, out of the
     /// table; the caller's own clone is made after the table lock is released.
-    cache: Cache<ClientIdentity, Arc<OpenAiClient>>,
+    cache: Cache<ClientIdentity, Arc<OpenAiClient>, AnyPolicy, RandomState>,
     http: reqwest::Client,
     /// Where clients made from a key alone point.
     endpoint: Endpoint,
@@ -67,7 +75,8 @@ struct Shared {
 pub struct ClientRemoval {
     /// Stands in for the removed client's key.
     pub fingerprint: KeyFingerprint,
-    /// The removed client's base URL.
+    /// The removed client's base URL, with any credentials in it (`user:password@`)
+    /// shown as `***@`.
     pub base_url: String,
     /// Why it left the cache.
     pub cause: RemovalCause,
@@ -148,21 +157,23 @@ impl OpenAiClientsBuilder {
         let mut cache_config = config.cache.clone();
         let sweep_interval = cache_config.sweep_interval.take();
         let on_removal = self.on_removal;
-        let mut builder = CacheBuilder::from_config(&cache_config)?.listener(
-            move |identity: ClientIdentity, _client, cause| {
-                let removal = ClientRemoval {
-                    fingerprint: identity.fingerprint(),
-                    base_url: identity.base_url().to_string(),
-                    cause,
-                };
-                tracing::debug!(key = %removal.fingerprint, base_url = %removal.base_url, ?cause, "OpenAI client left the cache");
-                if let Some(hook) = &on_removal {
-                    hook(&removal);
-                }
-                // `identity` drops here: its key buffer is zeroised. The client's
-                // own copy (a `secrecy::SecretString`) zeroises as the last clone drops.
-            },
-        );
+        let listener = move |identity: ClientIdentity, _client, cause| {
+            let removal = ClientRemoval {
+                fingerprint: identity.fingerprint(),
+                base_url: redact_userinfo(identity.base_url()).into_owned(),
+                cause,
+            };
+            tracing::debug!(key = %removal.fingerprint, base_url = %removal.base_url, ?cause, "OpenAI client left the cache");
+            if let Some(hook) = &on_removal {
+                hook(&removal);
+            }
+            // `identity` drops here: its key buffer is zeroised. The client's
+            // own copy (a `secrecy::SecretString`) zeroises as the last clone drops.
+        };
+        let mut builder = CacheBuilder::from_config(&cache_config)?
+            // Identities come from callers: a keyed hasher, so none can pick keys that collide.
+            .hasher(RandomState::new())
+            .listener(listener);
         if let Some(clock) = self.clock {
             builder = builder.clock(SharedClock(clock));
         }
@@ -289,7 +300,7 @@ impl Shared {
             .with_api_base(&endpoint.base_url)
             .with_org_id(&endpoint.organization)
             .with_project_id(&endpoint.project);
-        tracing::debug!(key = %identity.fingerprint(), base_url = %endpoint.base_url, "creating OpenAI client");
+        tracing::debug!(key = %identity.fingerprint(), base_url = %redact_userinfo(&endpoint.base_url), "creating OpenAI client");
         Client::build(self.http.clone(), config)
     }
 }
@@ -307,7 +318,27 @@ impl fmt::Debug for OpenAiClients {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAiClients")
             .field("len", &self.len())
-            .field("base_url", &self.shared.endpoint.base_url)
+            .field("base_url", &redact_userinfo(&self.shared.endpoint.base_url))
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::RandomState;
+
+    use tenure::AnyPolicy;
+
+    use super::*;
+
+    /// Identities come from callers, so the table must not let them choose
+    /// colliding keys: the type is spelled out here so that a change of hasher
+    /// fails to compile. The process-wide cache is an `OpenAiClients` too.
+    #[test]
+    fn clients_are_hashed_with_a_keyed_hasher() {
+        let clients = OpenAiClients::new(&OpenAiConfig::default()).unwrap();
+        let _: &Cache<ClientIdentity, Arc<OpenAiClient>, AnyPolicy, RandomState> =
+            &clients.shared.cache;
+        let _: fn() -> Result<&'static OpenAiClients, Error> = crate::process_clients;
     }
 }

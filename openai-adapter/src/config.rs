@@ -1,5 +1,6 @@
 //! The adapter's serde config: the cache policy plus the HTTP settings.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -7,6 +8,7 @@ use tenure::{CacheConfig, HumanDuration};
 
 use crate::Error;
 use crate::identity::{Endpoint, OPENAI_BASE_URL};
+use crate::redact::redact_userinfo;
 
 /// How the adapter caches clients and talks HTTP. Reads from TOML, JSON or any
 /// serde format; every field has a default, unknown fields are rejected.
@@ -20,7 +22,8 @@ use crate::identity::{Endpoint, OPENAI_BASE_URL};
 /// | `[cache]` | hybrid, `ttl = "1h"`, `capacity = 10000`, `sweep_interval = "5m"` | a [`tenure::CacheConfig`] |
 ///
 /// Nothing here is read from `OPENAI_*` environment variables; to honour
-/// `OPENAI_BASE_URL`, read it yourself and set `base_url`.
+/// `OPENAI_BASE_URL`, read it yourself and set `base_url`. `Debug` shows
+/// credentials in `base_url` (`https://user:password@host`) as `***@`.
 ///
 /// ```
 /// use tenure_openai::OpenAiConfig;
@@ -43,7 +46,7 @@ use crate::identity::{Endpoint, OPENAI_BASE_URL};
 /// assert_eq!(json.cache, tenure::CacheConfig::default());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenAiConfig {
     /// Base URL of clients made from a key alone.
@@ -91,6 +94,19 @@ impl Default for OpenAiConfig {
             request_timeout: default_request_timeout(),
             cache: CacheConfig::default(),
         }
+    }
+}
+
+impl fmt::Debug for OpenAiConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiConfig")
+            .field("base_url", &redact_userinfo(&self.base_url))
+            .field("organization", &self.organization)
+            .field("project", &self.project)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("cache", &self.cache)
+            .finish()
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::redact::redact_userinfo;
 
 /// The OpenAI API's base URL, used when none is configured.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -15,13 +16,17 @@ pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 /// Everything that makes two OpenAI clients different tenants: the API key, the
 /// base URL, the organisation and the project.
 ///
-/// Two identities are equal only if all four are equal, the key compared in full,
-/// so no hash collision can ever hand one tenant's client to another.
+/// Two identities are equal only if all four are equal, the key compared in full
+/// (and in time that does not depend on where it differs), so no hash collision
+/// can ever hand one tenant's client to another. The hash covers all four parts
+/// too, so identities that share a key and differ only in base URL,
+/// organisation or project spread over the table like distinct keys.
 ///
 /// The key is kept in a [`Zeroizing`] buffer, overwritten with zeros when the
 /// identity is dropped (for a cached client: when its entry leaves the cache). It
 /// has no accessor and never appears in `Debug` output, which shows a
-/// [`KeyFingerprint`] instead.
+/// [`KeyFingerprint`] instead. Credentials in the base URL
+/// (`https://user:password@host/v1`) are shown as `https://***@host/v1`.
 ///
 /// An identity is always explicit: nothing in it is read from `OPENAI_*`
 /// environment variables.
@@ -35,6 +40,9 @@ pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 /// assert_eq!(identity.base_url(), "https://eu.example.com/v1");
 /// assert_eq!(identity.organization(), Some("org-a"));
 /// assert!(!format!("{identity:?}").contains("sk-tenant-a"));
+///
+/// let proxied = identity.with_base_url("https://user:s3cret@proxy.example/v1")?;
+/// assert!(format!("{proxied:?}").contains(r#"base_url: "https://***@proxy.example/v1""#));
 /// # Ok::<(), tenure_openai::Error>(())
 /// ```
 #[derive(Clone)]
@@ -123,7 +131,8 @@ impl ClientIdentity {
         Ok(self)
     }
 
-    /// The base URL, without a trailing `/`.
+    /// The base URL, without a trailing `/`, as given: with any credentials in
+    /// it, which `Debug` hides.
     pub fn base_url(&self) -> &str {
         &self.endpoint.base_url
     }
@@ -160,7 +169,7 @@ impl fmt::Debug for ClientIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientIdentity")
             .field("api_key", &self.fingerprint())
-            .field("base_url", &self.endpoint.base_url)
+            .field("base_url", &redact_userinfo(&self.endpoint.base_url))
             .field("organization", &self.organization())
             .field("project", &self.project())
             .finish()
@@ -252,10 +261,16 @@ pub(crate) struct IdentityParts<'a> {
 }
 
 impl Hash for IdentityParts<'_> {
-    /// The key alone: it tells tenants apart, and a hit hashes half as many bytes.
-    /// One key on several endpoints shares a hash; equality still tells them apart.
+    /// Every part, as equality compares them: identities that share a key and
+    /// differ elsewhere (a gateway forwarding its callers' projects) would
+    /// otherwise all land on one hash, and each hit would walk all of them.
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write(self.api_key.as_bytes());
+        // `str`'s `Hash` ends each part with a marker, so moving bytes from one
+        // part to the next changes the hash.
+        self.api_key.hash(state);
+        self.base_url.hash(state);
+        self.organization.hash(state);
+        self.project.hash(state);
     }
 }
 
@@ -391,6 +406,33 @@ mod tests {
         let owned_view: &dyn IdentityView = owned.borrow();
         assert_eq!(state.hash_one(&owned), state.hash_one(borrowed));
         assert!(owned_view == borrowed);
+    }
+
+    #[test]
+    fn hash_covers_every_part() {
+        let state = std::hash::RandomState::new();
+        let base = ClientIdentity::new("sk-1").unwrap();
+        let hash = |identity: &ClientIdentity| state.hash_one(identity);
+        let variants = [
+            base.clone()
+                .with_base_url("https://other.example/v1")
+                .unwrap(),
+            base.clone().with_organization("org").unwrap(),
+            base.clone().with_project("proj").unwrap(),
+            // The same bytes split differently between two parts.
+            base.clone().with_organization("ab").unwrap(),
+            base.clone()
+                .with_organization("a")
+                .unwrap()
+                .with_project("b")
+                .unwrap(),
+        ];
+        for (i, a) in variants.iter().enumerate() {
+            assert_ne!(hash(a), hash(&base), "{a:?}");
+            for b in &variants[i + 1..] {
+                assert_ne!(hash(a), hash(b), "{a:?} and {b:?}");
+            }
+        }
     }
 
     #[test]

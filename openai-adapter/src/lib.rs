@@ -9,6 +9,7 @@ mod error;
 mod global;
 mod http;
 mod identity;
+mod redact;
 
 pub use clients::{ClientRemoval, OpenAiClient, OpenAiClients, OpenAiClientsBuilder};
 pub use config::OpenAiConfig;

@@ -1,5 +1,6 @@
-//! Acceptance 4, secrets half: the key is absent from every formatted output,
-//! error, stat, removal payload and trace line.
+//! Acceptance 4, secrets half: the key, and the credentials a base URL may
+//! carry, are absent from every formatted output, error, stat, removal payload
+//! and trace line.
 
 mod common;
 
@@ -13,6 +14,11 @@ use tenure_openai::{ClientIdentity, KeyFingerprint, OpenAiClients, OpenAiConfig}
 use tracing_subscriber::fmt::MakeWriter;
 
 const KEY: &str = "sk-proj-VERYSECRET0123456789abcdefghij";
+/// Userinfo of the config's base URL, percent-escapes included.
+const URL_USER: &str = "gateway%40tenant";
+const URL_PASSWORD: &str = "PASS%2Fw0rd%3Ahunter2";
+/// Userinfo (a user alone) of an identity's base URL.
+const IDENTITY_URL_USER: &str = "LONE-USER-token";
 
 /// A tracing writer into a shared buffer.
 #[derive(Clone, Default)]
@@ -44,8 +50,22 @@ fn assert_no_key(what: &str, text: &str) {
     );
 }
 
+fn assert_no_url_credentials(what: &str, text: &str) {
+    for secret in [URL_USER, URL_PASSWORD, IDENTITY_URL_USER, "hunter2"] {
+        assert!(
+            !text.contains(secret),
+            "{what} contains the base URL's credentials ({secret}): {text}"
+        );
+    }
+}
+
+/// `base_url` with `userinfo@` put after its scheme.
+fn with_userinfo(base_url: &str, userinfo: &str) -> String {
+    base_url.replacen("://", &format!("://{userinfo}@"), 1)
+}
+
 #[tokio::test(flavor = "current_thread")]
-async fn the_key_never_leaves_in_text() {
+async fn no_secret_ever_leaves_in_text() {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -58,7 +78,7 @@ async fn the_key_never_leaves_in_text() {
     let removals = Arc::new(Mutex::new(Vec::new()));
     let clock = ManualClock::new();
     let config = OpenAiConfig {
-        base_url: base_url(&server),
+        base_url: with_userinfo(&base_url(&server), &format!("{URL_USER}:{URL_PASSWORD}")),
         ..OpenAiConfig::default()
     };
     let builder = OpenAiClients::builder(config.clone())
@@ -73,6 +93,8 @@ async fn the_key_never_leaves_in_text() {
     chat(&client).await;
     let identity = ClientIdentity::new(KEY)
         .unwrap()
+        .with_base_url(&with_userinfo(&base_url(&server), IDENTITY_URL_USER))
+        .unwrap()
         .with_organization("org-1")
         .unwrap();
     clients.get_with_identity(&identity);
@@ -86,10 +108,19 @@ async fn the_key_never_leaves_in_text() {
 
     let mut bad_key = KEY.to_string();
     bad_key.push('\n');
+    // Invalid (unclosed IPv6 host, then a query) URLs with credentials in them.
+    let bad_url = format!("https://{URL_USER}:{URL_PASSWORD}@[::1/v1");
+    let bad_config = OpenAiConfig {
+        base_url: format!("https://{URL_USER}:{URL_PASSWORD}@host/v1?x"),
+        ..OpenAiConfig::default()
+    };
     let errors = [
         clients.get(&bad_key).unwrap_err(),
         ClientIdentity::new(bad_key.clone()).unwrap_err(),
         tenure_openai::try_get_or_create_openai_client(&bad_key).unwrap_err(),
+        identity.clone().with_base_url(&bad_url).unwrap_err(),
+        OpenAiClients::new(&bad_config).unwrap_err(),
+        bad_config.validate().unwrap_err(),
     ];
 
     let outputs = [
@@ -98,6 +129,7 @@ async fn the_key_never_leaves_in_text() {
         ("cache Debug", format!("{clients:?}")),
         ("builder Debug", builder_debug),
         ("config Debug", format!("{config:?}")),
+        ("invalid config Debug", format!("{bad_config:?}")),
         ("stats Debug", format!("{:?}", clients.stats())),
         (
             "stats JSON",
@@ -109,12 +141,30 @@ async fn the_key_never_leaves_in_text() {
             "errors Display",
             errors.iter().map(|e| format!("{e}")).collect(),
         ),
-        ("async-openai client Debug", format!("{client:?}")),
     ];
     for (what, text) in &outputs {
         assert_no_key(what, text);
+        assert_no_url_credentials(what, text);
     }
     assert!(outputs[0].1.contains(&identity.fingerprint().to_string()));
+    // Shown redacted, not dropped: host and path stay readable.
+    let redacted = with_userinfo(&base_url(&server), "***");
+    let shown = |what: &str| &outputs.iter().find(|(w, _)| *w == what).unwrap().1;
+    for what in [
+        "identity Debug",
+        "cache Debug",
+        "builder Debug",
+        "config Debug",
+        "removal payloads",
+    ] {
+        assert!(shown(what).contains(&redacted), "{what}: {}", shown(what));
+    }
+    let invalid = shown("invalid config Debug");
+    assert!(invalid.contains("https://***@host/v1?x"), "{invalid}");
+    assert_eq!(removals[0].base_url, redacted);
+    // async-openai's own `Debug` of a client prints its base URL as given (the
+    // key it hides): the adapter cannot change that, so only the key is checked.
+    assert_no_key("async-openai client Debug", &format!("{client:?}"));
 
     let trace = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(trace.contains("creating OpenAI client"), "{trace}");
@@ -123,5 +173,7 @@ async fn the_key_never_leaves_in_text() {
         trace.contains(&KeyFingerprint::of(KEY).to_string()),
         "{trace}"
     );
+    assert!(trace.contains(&redacted), "{trace}");
     assert_no_key("tracing output", &trace);
+    assert_no_url_credentials("tracing output", &trace);
 }
