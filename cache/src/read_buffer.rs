@@ -25,7 +25,7 @@
 use std::cell::RefCell;
 
 use crate::Slot;
-use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, Weak};
+use crate::sync::{Arc, AtomicU32, AtomicU64, AtomicUsize, ExitFlag, Ordering, Weak};
 
 /// Reads a buffer holds before it must be drained.
 #[cfg(not(tenure_loom))]
@@ -48,7 +48,7 @@ pub(crate) struct ThreadReads {
     /// Misses on this thread.
     misses: AtomicU64,
     /// The owning thread has ended: replay what is left, keep the counts, drop it.
-    closed: AtomicBool,
+    closed: ExitFlag,
 }
 
 impl ThreadReads {
@@ -59,7 +59,7 @@ impl ThreadReads {
             head: AtomicUsize::new(0),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
-            closed: AtomicBool::new(false),
+            closed: ExitFlag::new(false),
         }
     }
 

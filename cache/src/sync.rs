@@ -142,6 +142,11 @@ mod imp {
 
 pub(crate) use imp::*;
 
+/// A flag set from a thread-local destructor. It is std's in every build: loom
+/// drops a model's thread-locals after the model has ended (and when a failed
+/// model is torn down), where a loom atomic may not be touched.
+pub(crate) type ExitFlag = std::sync::atomic::AtomicBool;
+
 /// A number no other cache in this process has had. Plain std: it names a
 /// cache, it is not state a model checks.
 pub(crate) fn next_cache_id() -> u64 {

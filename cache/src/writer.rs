@@ -218,6 +218,9 @@ where
             let (shard, pos) = self.inner.layout.locate(slot);
             self.core.free[shard].push(pos);
         }
+        // Keep the scratch list's memory for the next write, unless a mass
+        // removal made it large.
+        self.freed.shrink_to(64);
         self.core.freed = std::mem::take(&mut self.freed);
         self.removed
     }
