@@ -28,6 +28,7 @@
 //! waits for the policy lock while holding a table lock.
 
 use std::borrow::Borrow;
+use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hash};
 
 use crate::clock::Clock;
@@ -54,9 +55,10 @@ pub(crate) struct Core<P> {
     pub(crate) reads: Vec<Arc<ThreadReads>>,
     /// Hits and misses counted by buffers since retired.
     pub(crate) retired: (u64, u64),
-    /// Per shard, positions free for a new entry. May also hold positions at
-    /// or beyond the shard's span (dropped by compaction): skip those.
-    pub(crate) free: Box<[Vec<Pos>]>,
+    /// Per shard, positions free for a new entry, taken from the back. May also
+    /// hold positions at or beyond the shard's span (dropped by compaction):
+    /// skip those.
+    pub(crate) free: Box<[VecDeque<Pos>]>,
     /// Scratch for a write's freed slots (see [`Writer`]), kept for its memory.
     pub(crate) freed: Vec<crate::Slot>,
     /// Per shard, entries held and positions spanned (held or free).
@@ -77,6 +79,9 @@ pub(crate) struct ShardSize {
     pub(crate) len: usize,
     /// The table's slab length: held and free positions.
     pub(crate) span: usize,
+    /// Compaction is under way: the free list was sorted to fill the lowest
+    /// positions first.
+    pub(crate) compacting: bool,
 }
 
 /// The shared state of one cache; [`Cache`](crate::Cache) handles point at it.
@@ -162,7 +167,7 @@ where
                 timers: TimerWheel::for_rules(&expiry),
                 reads: Vec::new(),
                 retired: (0, 0),
-                free: (0..layout.shards()).map(|_| Vec::new()).collect(),
+                free: (0..layout.shards()).map(|_| VecDeque::new()).collect(),
                 freed: Vec::new(),
                 shards: vec![ShardSize::default(); layout.shards()].into_boxed_slice(),
                 span: 0,

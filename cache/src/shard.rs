@@ -250,6 +250,10 @@ impl<K: Hash + Eq, V> Table<K, V> {
 
     /// Moves the entry at `from` to the free position `to`.
     pub(crate) fn relocate(&mut self, from: Pos, to: Pos, hasher: &impl BuildHasher) {
+        debug_assert!(
+            self.slab[to.index()].is_none(),
+            "moved onto an occupied position"
+        );
         let Some(entry) = self.slab[from.index()].take() else {
             return;
         };
@@ -261,6 +265,16 @@ impl<K: Hash + Eq, V> Table<K, V> {
             self.created[to.index()] = created;
         }
         self.slab[to.index()] = Some(entry);
+    }
+
+    /// Every free position, highest first.
+    pub(crate) fn free_positions(&self) -> impl Iterator<Item = Pos> + '_ {
+        self.slab
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, e)| e.is_none())
+            .map(|(pos, _)| Pos(pos as u32))
     }
 
     /// The last position of the slab, if it is not empty.

@@ -208,20 +208,21 @@ where
         }
     }
 
-    /// Ends the write: gives memory back if the cache has shrunk, frees the
-    /// positions this write emptied, and returns the removals.
+    /// Ends the write: frees the positions it emptied, gives memory back if
+    /// the cache has shrunk, and returns the removals.
     pub(crate) fn finish(mut self) -> Removals<K, V> {
-        // Before this write's freed positions join the free lists: a move must
-        // not land on a position whose old entry may still have buffered reads.
-        self.compact();
         for slot in self.freed.drain(..) {
             let (shard, pos) = self.inner.layout.locate(slot);
-            self.core.free[shard].push(pos);
+            // A position compaction has already cut off is not free, it is gone.
+            if pos.index() < self.core.shards[shard].span {
+                self.core.free[shard].push_back(pos);
+            }
         }
         // Keep the scratch list's memory for the next write, unless a mass
         // removal made it large.
         self.freed.shrink_to(64);
         self.core.freed = std::mem::take(&mut self.freed);
+        self.compact();
         self.removed
     }
 
@@ -229,7 +230,7 @@ where
     fn take_free(&mut self, shard: usize) -> Option<Pos> {
         let span = self.core.shards[shard].span;
         let free = &mut self.core.free[shard];
-        while let Some(pos) = free.pop() {
+        while let Some(pos) = free.pop_back() {
             if pos.index() < span {
                 return Some(pos);
             }
@@ -247,8 +248,13 @@ where
         if self.core.span <= 2 * self.core.len + MIN_WASTE * shards {
             return;
         }
+        // This write may have freed positions whose old entries still have
+        // buffered reads: replay them, so a moved entry never receives one.
+        if self.inner.tracks_reads {
+            self.inner.drain(self.core, self.now);
+        }
         for shard in 0..shards {
-            let ShardSize { len, span } = self.core.shards[shard];
+            let ShardSize { len, span, .. } = self.core.shards[shard];
             if span > 2 * len + MIN_WASTE {
                 self.compact_shard(shard, len);
             }
@@ -269,22 +275,35 @@ where
         let layout = inner.layout;
         let mut table = inner.tables[shard].write();
         let before = self.core.shards[shard].span;
-        let mut refused = Vec::new();
+        let target = len + len / 4 + MIN_WASTE / 4;
+        if !self.core.shards[shard].compacting {
+            // Moves should fill the lowest holes: list them lowest last.
+            self.core.free[shard] = table.free_positions().collect();
+            self.core.shards[shard].compacting = true;
+        }
         let mut moves = 0;
         let mut span = table.trim();
-        while span > len + len / 4 + MIN_WASTE / 4 && moves < MOVES_PER_WRITE {
+        while span > target && moves < MOVES_PER_WRITE {
             let Some(from) = table.last_pos() else { break };
             self.core.shards[shard].span = span;
-            let Some(to) = self.take_free(shard).filter(|&to| to < from) else {
+            let Some(to) = self.take_free(shard) else {
                 break;
             };
+            if to.index() >= target || to >= from {
+                // Part of the tail being vacated: it goes when the tail does.
+                self.core.free[shard].push_front(to);
+                if to >= from {
+                    break;
+                }
+                continue;
+            }
             let (source, target) = (layout.slot(shard, from), layout.slot(shard, to));
             // A position whose dead wheel node may come due too late for this
-            // entry is not a target (rare: it waits until that node is due).
+            // entry is not a target now (rare: it waits until that node is due).
             if let Some(timers) = self.core.timers.as_mut() {
                 if !timers.move_slot(source, target) {
-                    refused.push(to);
-                    continue;
+                    self.core.free[shard].push_front(to);
+                    break;
                 }
             }
             table.relocate(from, to, &inner.hasher);
@@ -293,11 +312,12 @@ where
             span = table.trim();
         }
         self.core.span -= before - span;
-        self.core.shards[shard].span = span;
-        let free = &mut self.core.free[shard];
-        free.extend(refused);
+        let size = &mut self.core.shards[shard];
+        size.span = span;
+        size.compacting = span > target;
         // Positions beyond the span are skipped when popped; once they are
         // most of the list, drop them and the memory.
+        let free = &mut self.core.free[shard];
         if free.capacity() > 4 * (span - len) + 16 {
             free.retain(|p| p.index() < span);
             free.shrink_to(2 * free.len());
