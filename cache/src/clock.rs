@@ -100,6 +100,7 @@ impl fmt::Debug for CoarseClock {
 }
 
 impl Clock for CoarseClock {
+    #[inline]
     fn now(&self) -> Timestamp {
         // `now_without_cache_update` skips coarsetime's process-wide cached
         // instant, a shared store that would bounce between cores on every read.

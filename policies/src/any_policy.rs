@@ -40,6 +40,7 @@ impl Policy for AnyPolicy {
         each!(self, p => p.on_insert(slot, now))
     }
 
+    #[inline]
     fn on_access(&mut self, slot: Slot, now: Timestamp) {
         each!(self, p => p.on_access(slot, now))
     }

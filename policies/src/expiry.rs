@@ -39,11 +39,13 @@ impl Expiry {
     };
 
     /// Whether any rule depends on time (if not, the cache never reads its clock).
+    #[inline]
     pub fn uses_time(&self) -> bool {
         self.ttl.is_some() || self.max_lifetime.is_some()
     }
 
     /// The first instant at which the entry is expired, or `None` if it never expires.
+    #[inline]
     pub fn deadline(&self, created: Timestamp, last_access: Timestamp) -> Option<Timestamp> {
         let idle = self.ttl.map(|ttl| last_access + ttl);
         let aged = self.max_lifetime.map(|max| created + max);
@@ -54,6 +56,7 @@ impl Expiry {
     }
 
     /// Whether the entry is expired at `now`.
+    #[inline]
     pub fn is_expired(&self, created: Timestamp, last_access: Timestamp, now: Timestamp) -> bool {
         self.deadline(created, last_access)
             .is_some_and(|d| now >= d)

@@ -85,6 +85,7 @@ impl Policy for Hybrid {
         self.lru.on_insert(slot, now);
     }
 
+    #[inline]
     fn on_access(&mut self, slot: Slot, now: Timestamp) {
         self.lru.on_access(slot, now);
     }

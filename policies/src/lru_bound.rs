@@ -57,6 +57,7 @@ impl Policy for LruBound {
         self.order.push_back(slot);
     }
 
+    #[inline]
     fn on_access(&mut self, slot: Slot, _now: Timestamp) {
         self.order.move_to_back(slot);
     }

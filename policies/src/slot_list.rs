@@ -14,11 +14,13 @@ impl Slot {
     /// ```
     /// assert_eq!(tenure_policies::Slot::new(7).index(), 7);
     /// ```
+    #[inline]
     pub const fn new(index: u32) -> Self {
         Slot(index)
     }
 
     /// The slot's number, for indexing a `Vec`.
+    #[inline]
     pub const fn index(self) -> usize {
         self.0 as usize
     }
@@ -127,6 +129,7 @@ impl SlotList {
     }
 
     /// Whether `slot` is in the list.
+    #[inline]
     pub fn contains(&self, slot: Slot) -> bool {
         self.links
             .get(slot.index())
@@ -144,6 +147,7 @@ impl SlotList {
     }
 
     /// Moves `slot` to the back if it is in the list; does nothing otherwise.
+    #[inline]
     pub fn move_to_back(&mut self, slot: Slot) {
         if self.contains(slot) && self.tail != slot.0 {
             self.unlink(slot);
@@ -152,6 +156,7 @@ impl SlotList {
     }
 
     /// Links a detached `slot` (with room in `links`) at the back.
+    #[inline]
     fn link_back(&mut self, slot: Slot) {
         self.links[slot.index()] = Link {
             prev: self.tail,
@@ -236,6 +241,7 @@ impl SlotList {
         })
     }
 
+    #[inline]
     fn unlink(&mut self, slot: Slot) {
         let Link { prev, next } = self.links[slot.index()];
         match prev {

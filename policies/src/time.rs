@@ -25,11 +25,13 @@ impl Timestamp {
     pub const MAX: Timestamp = Timestamp(u64::MAX);
 
     /// The instant `nanos` nanoseconds after the origin.
+    #[inline]
     pub const fn from_nanos(nanos: u64) -> Self {
         Timestamp(nanos)
     }
 
     /// Nanoseconds since the origin.
+    #[inline]
     pub const fn as_nanos(self) -> u64 {
         self.0
     }
@@ -40,6 +42,7 @@ impl Timestamp {
     }
 
     /// `self + d`, or [`Timestamp::MAX`] if that does not fit.
+    #[inline]
     pub fn saturating_add(self, d: Duration) -> Self {
         let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         Timestamp(self.0.saturating_add(nanos))
@@ -54,6 +57,7 @@ impl Timestamp {
 impl Add<Duration> for Timestamp {
     type Output = Timestamp;
 
+    #[inline]
     fn add(self, d: Duration) -> Timestamp {
         self.saturating_add(d)
     }
