@@ -104,14 +104,10 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.inner.hasher.hash_one(key);
-        match self.inner.lookup(key, hash) {
+        match self.inner.lookup(key, hash, true) {
             Lookup::Hit(v) => Some(v),
-            Lookup::Miss => {
-                self.inner.count_miss();
-                None
-            }
+            Lookup::Miss => None,
             Lookup::Expired => {
-                self.inner.count_miss();
                 self.run_maintenance();
                 None
             }

@@ -210,8 +210,9 @@ where
         self.with_mine(|mine| mine.count_miss());
     }
 
-    /// The hit path; counts hits (callers count misses).
-    pub(crate) fn lookup<Q>(&self, key: &Q, hash: u64) -> Lookup<V>
+    /// The hit path. Counts hits, and misses if `count_miss` (get-or-create
+    /// counts its misses only once it knows it will wait or create).
+    pub(crate) fn lookup<Q>(&self, key: &Q, hash: u64, count_miss: bool) -> Lookup<V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -219,13 +220,19 @@ where
         self.with_mine(|mine| {
             let shard = self.layout.shard_of(hash);
             let table = self.tables[shard].read();
+            let miss = |found| {
+                if count_miss {
+                    mine.count_miss();
+                }
+                found
+            };
             let Some((pos, entry)) = table.find(hash, key) else {
-                return Lookup::Miss;
+                return miss(Lookup::Miss);
             };
             if self.expiry.uses_time() {
                 let now = self.clock.now();
                 if table.is_expired(pos, entry, &self.expiry, now) && !faults::skip_hit_expiry() {
-                    return Lookup::Expired;
+                    return miss(Lookup::Expired);
                 }
                 entry.touch(now);
             }
@@ -356,13 +363,13 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hasher.hash_one(key);
-        match self.lookup(key, hash) {
+        match self.lookup(key, hash, false) {
             Lookup::Hit(v) => return Ok(Joined::Hit(v)),
             Lookup::Expired => self.maintain(),
             Lookup::Miss => {}
         }
         let shard = self.layout.shard_of(hash);
-        let recheck = || match self.lookup(key, hash) {
+        let recheck = || match self.lookup(key, hash, false) {
             Lookup::Hit(v) => Some(v),
             Lookup::Miss | Lookup::Expired => None,
         };
