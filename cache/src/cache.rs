@@ -11,7 +11,7 @@ use crate::builder::CacheBuilder;
 use crate::engine::{Inner, Joined, Lookup};
 use crate::faults;
 use crate::stats::CacheStats;
-use crate::sweeper::{Maintain, Sweeper};
+use crate::sweeper::{Maintain, Sweeper, SweeperError};
 use crate::sync::{Arc, Ordering, Weak};
 use crate::{AnyPolicy, CacheConfig, ConfigError, DefaultHashBuilder, Policy, RemovalCause};
 
@@ -334,9 +334,19 @@ where
     /// Starts a sweeper on a std thread that calls
     /// [`run_maintenance`](Cache::run_maintenance) every `interval`. It holds only a
     /// weak reference: it stops when the returned handle or the cache is dropped,
-    /// and never keeps the process alive.
-    pub fn start_sweeper(&self, interval: Duration) -> Sweeper {
-        self.register(Sweeper::thread(self.weak(), interval))
+    /// and never keeps the process alive. The cache forgets a sweeper once it has
+    /// stopped, so starting and stopping sweepers does not accumulate memory.
+    ///
+    /// A panic from the removal listener during a sweep does not end the
+    /// sweeper: it is caught, counted in [`CacheStats::listener_panics`], and the
+    /// next sweep runs on time; the cache stays consistent (see
+    /// [`CacheBuilder::listener`]).
+    ///
+    /// # Errors
+    /// [`SweeperError::IntervalTooShort`] if `interval` is under
+    /// [`Sweeper::MIN_INTERVAL`] (1 ms).
+    pub fn start_sweeper(&self, interval: Duration) -> Result<Sweeper, SweeperError> {
+        Ok(self.register(Sweeper::thread(self.weak(), interval)?))
     }
 
     /// Starts a sweeper as a task on the current tokio runtime (which also makes it
@@ -344,23 +354,21 @@ where
     /// [`start_sweeper`](Cache::start_sweeper)'s.
     ///
     /// # Errors
-    /// [`crate::SweeperError`] if called outside a tokio runtime.
+    /// [`SweeperError::NoTokioRuntime`] if called outside a tokio runtime,
+    /// [`SweeperError::IntervalTooShort`] if `interval` is under
+    /// [`Sweeper::MIN_INTERVAL`].
     #[cfg(feature = "tokio")]
-    pub fn start_tokio_sweeper(&self, interval: Duration) -> Result<Sweeper, crate::SweeperError> {
+    pub fn start_tokio_sweeper(&self, interval: Duration) -> Result<Sweeper, SweeperError> {
         Ok(self.register(Sweeper::tokio(self.weak(), interval)?))
     }
 
     /// Starts the sweeper the builder asked for; it lives as long as the cache.
+    /// The builder has checked `interval`; a tokio sweeper outside a runtime
+    /// falls back to a thread.
     pub(crate) fn start_owned_sweeper(&self, interval: Duration, on_tokio: bool) {
-        #[cfg(feature = "tokio")]
-        if on_tokio {
-            if let Ok(sweeper) = self.start_tokio_sweeper(interval) {
-                *self.inner.owned_sweeper.lock() = Some(sweeper);
-                return;
-            }
-        }
-        let _ = on_tokio;
-        *self.inner.owned_sweeper.lock() = Some(self.start_sweeper(interval));
+        let sweeper = Sweeper::configured(self.weak(), interval, on_tokio)
+            .expect("a checked interval starts a sweeper, on a thread if need be");
+        *self.inner.owned_sweeper.lock() = Some(self.register(sweeper));
     }
 
     fn weak(&self) -> Weak<dyn Maintain> {
@@ -369,7 +377,7 @@ where
     }
 
     fn register(&self, sweeper: Sweeper) -> Sweeper {
-        self.inner.sweepers.lock().push(sweeper.stop_handle());
+        self.inner.sweepers.register(&sweeper);
         sweeper
     }
 }
