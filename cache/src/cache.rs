@@ -219,6 +219,15 @@ where
     /// The value for `key`, made by `create` if there is none. Concurrent callers
     /// for the same key wait for one creator and share its value; callers for other
     /// keys never wait on it. If the creator panics, one waiter takes over.
+    ///
+    /// # Panics
+    /// If `create` asks this cache for `key` itself (any get-or-create form,
+    /// sync or async, on the thread running `create`): that call would wait for
+    /// `create` to finish, forever, so it panics at once saying that the creator
+    /// for this key asked for the same key. The panic unwinds out of `create` as
+    /// any creator panic does: a waiter takes over, later callers create
+    /// normally. Asking for other keys from inside `create` is fine; a creator
+    /// that waits on another thread which asks for its key is not detected.
     pub fn get_or_create(&self, key: K, create: impl FnOnce() -> V) -> V
     where
         K: Clone,
@@ -285,12 +294,23 @@ where
                 Joined::Create(creation) => break creation,
             }
         };
-        let value = create(creation.key())?;
+        let value = creation.flight().run_creator(|| create(creation.key()))?;
         Ok(creation.finish(value))
     }
 
     /// The async form of [`get_or_create`](Cache::get_or_create). If the creating
-    /// future is dropped before it finishes, one waiter takes over.
+    /// future is dropped before it finishes, one waiter takes over. A waiting
+    /// future that is dropped (cancelled) releases its waker at once.
+    ///
+    /// # Panics
+    /// If the creator's future, while it is polled, asks for `key` itself
+    /// (awaiting any get-or-create form for `key`, or calling a sync one): it
+    /// would wait for itself forever, so that call panics at once, as in
+    /// [`get_or_create`](Cache::get_or_create), and a waiter takes over. Two
+    /// callers for `key` polled side by side in one task (`join!`, `select!`)
+    /// are not nested: the second waits for the first as usual. A creator that
+    /// spawns a task asking for `key` and then awaits that task is not detected
+    /// and never finishes: do not.
     pub async fn get_or_create_async<F>(&self, key: K, create: impl FnOnce() -> F) -> V
     where
         K: Clone,
@@ -320,14 +340,14 @@ where
             match self.inner.join(&key, || Ok(key.clone()))? {
                 Joined::Hit(v) => return Ok(v),
                 Joined::Wait(flight) => {
-                    if let Some(v) = std::future::poll_fn(|cx| flight.poll_wait(cx)).await {
+                    if let Some(v) = flight.wait_async().await {
                         return Ok(v);
                     }
                 }
                 Joined::Create(creation) => break creation,
             }
         };
-        let value = create().await?;
+        let value = creation.flight().poll_creator(create()).await?;
         Ok(creation.finish(value))
     }
 
