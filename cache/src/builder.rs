@@ -8,6 +8,7 @@ use crate::clock::{Clock, CoarseClock};
 use crate::engine::Inner;
 use crate::removals::RemovalListener;
 use crate::shard::Layout;
+use crate::sweeper::check_interval;
 use crate::sync::Arc;
 use crate::{AnyPolicy, Cache, CacheConfig, ConfigError, DefaultHashBuilder, Policy, RemovalCause};
 
@@ -78,9 +79,17 @@ where
     /// Calls `listener(key, value, cause)` for every entry that leaves the cache,
     /// once, with no internal lock held (so it may call back into the cache).
     ///
-    /// If the listener panics, the entries removed by the same call are still each
-    /// passed to it, and the first panic then resumes in the caller; the cache
-    /// itself stays consistent and usable.
+    /// If the listener panics, the cache is already consistent (every lock
+    /// released, the entries gone, counters updated), the other entries removed
+    /// by the same call are still each passed to it, and
+    /// [`CacheStats::listener_panics`](crate::CacheStats::listener_panics)
+    /// counts it. Then:
+    /// - in a caller's own operation (`insert`, `remove`, a get-or-create, …) the
+    ///   first panic resumes in that caller once every removal was delivered;
+    /// - in a sweeper's pass, the sweeper catches it and carries on sweeping.
+    ///
+    /// A panic never leaves expired entries stuck, a flight unfinished, or the
+    /// cache unusable.
     pub fn listener(
         mut self,
         listener: impl Fn(K, V, RemovalCause) + Send + Sync + 'static,
@@ -107,7 +116,13 @@ where
     }
 
     /// Reclaims expired entries every `interval` on a background std thread,
-    /// which stops when the cache is dropped (see [`Cache::start_sweeper`]).
+    /// which stops when the cache is dropped (see [`Cache::start_sweeper`]). A
+    /// listener panic during a sweep is caught and counted, and the sweeper
+    /// carries on (see [`listener`](CacheBuilder::listener)).
+    ///
+    /// `interval` must be at least [`Sweeper::MIN_INTERVAL`](crate::Sweeper::MIN_INTERVAL)
+    /// (1 ms): a shorter one makes [`build`](CacheBuilder::build) return
+    /// [`ConfigError::SweepInterval`], with the config's message.
     pub fn sweep_every(mut self, interval: Duration) -> Self {
         self.sweep_interval = Some(interval);
         self
@@ -158,11 +173,10 @@ where
     /// Builds the cache (and starts its sweeper, if one was asked for).
     ///
     /// # Errors
-    /// [`ConfigError::ZeroSweepInterval`] if a sweeper was asked for with a zero interval.
+    /// [`ConfigError::SweepInterval`] if a sweeper was asked for with an interval
+    /// under [`Sweeper::MIN_INTERVAL`](crate::Sweeper::MIN_INTERVAL) (1 ms).
     pub fn build(self) -> Result<Cache<K, V, P, S>, ConfigError> {
-        if self.sweep_interval.is_some_and(|d| d.is_zero()) {
-            return Err(ConfigError::ZeroSweepInterval);
-        }
+        self.sweep_interval.map(check_interval).transpose()?;
         let shards = self
             .shards
             .unwrap_or_else(|| crate::sync::cpus().saturating_mul(4));

@@ -11,7 +11,7 @@ use crate::builder::CacheBuilder;
 use crate::engine::{Inner, Joined, Lookup};
 use crate::faults;
 use crate::stats::CacheStats;
-use crate::sweeper::{Maintain, Sweeper};
+use crate::sweeper::{Maintain, Sweeper, SweeperError};
 use crate::sync::{Arc, Ordering, Weak};
 use crate::{AnyPolicy, CacheConfig, ConfigError, DefaultHashBuilder, Policy, RemovalCause};
 
@@ -215,6 +215,15 @@ where
     /// The value for `key`, made by `create` if there is none. Concurrent callers
     /// for the same key wait for one creator and share its value; callers for other
     /// keys never wait on it. If the creator panics, one waiter takes over.
+    ///
+    /// # Panics
+    /// If `create` asks this cache for `key` itself (any get-or-create form,
+    /// sync or async, on the thread running `create`): that call would wait for
+    /// `create` to finish, forever, so it panics at once saying that the creator
+    /// for this key asked for the same key. The panic unwinds out of `create` as
+    /// any creator panic does: a waiter takes over, later callers create
+    /// normally. Asking for other keys from inside `create` is fine; a creator
+    /// that waits on another thread which asks for its key is not detected.
     pub fn get_or_create(&self, key: K, create: impl FnOnce() -> V) -> V
     where
         K: Clone,
@@ -281,12 +290,23 @@ where
                 Joined::Create(creation) => break creation,
             }
         };
-        let value = create(creation.key())?;
+        let value = creation.flight().run_creator(|| create(creation.key()))?;
         Ok(creation.finish(value))
     }
 
     /// The async form of [`get_or_create`](Cache::get_or_create). If the creating
-    /// future is dropped before it finishes, one waiter takes over.
+    /// future is dropped before it finishes, one waiter takes over. A waiting
+    /// future that is dropped (cancelled) releases its waker at once.
+    ///
+    /// # Panics
+    /// If the creator's future, while it is polled, asks for `key` itself
+    /// (awaiting any get-or-create form for `key`, or calling a sync one): it
+    /// would wait for itself forever, so that call panics at once, as in
+    /// [`get_or_create`](Cache::get_or_create), and a waiter takes over. Two
+    /// callers for `key` polled side by side in one task (`join!`, `select!`)
+    /// are not nested: the second waits for the first as usual. A creator that
+    /// spawns a task asking for `key` and then awaits that task is not detected
+    /// and never finishes: do not.
     pub async fn get_or_create_async<F>(&self, key: K, create: impl FnOnce() -> F) -> V
     where
         K: Clone,
@@ -316,23 +336,33 @@ where
             match self.inner.join(&key, || Ok(key.clone()))? {
                 Joined::Hit(v) => return Ok(v),
                 Joined::Wait(flight) => {
-                    if let Some(v) = std::future::poll_fn(|cx| flight.poll_wait(cx)).await {
+                    if let Some(v) = flight.wait_async().await {
                         return Ok(v);
                     }
                 }
                 Joined::Create(creation) => break creation,
             }
         };
-        let value = create().await?;
+        let value = creation.flight().poll_creator(create()).await?;
         Ok(creation.finish(value))
     }
 
     /// Starts a sweeper on a std thread that calls
     /// [`run_maintenance`](Cache::run_maintenance) every `interval`. It holds only a
     /// weak reference: it stops when the returned handle or the cache is dropped,
-    /// and never keeps the process alive.
-    pub fn start_sweeper(&self, interval: Duration) -> Sweeper {
-        self.register(Sweeper::thread(self.weak(), interval))
+    /// and never keeps the process alive. The cache forgets a sweeper once it has
+    /// stopped, so starting and stopping sweepers does not accumulate memory.
+    ///
+    /// A panic from the removal listener during a sweep does not end the
+    /// sweeper: it is caught, counted in [`CacheStats::listener_panics`], and the
+    /// next sweep runs on time; the cache stays consistent (see
+    /// [`CacheBuilder::listener`]).
+    ///
+    /// # Errors
+    /// [`SweeperError::IntervalTooShort`] if `interval` is under
+    /// [`Sweeper::MIN_INTERVAL`] (1 ms).
+    pub fn start_sweeper(&self, interval: Duration) -> Result<Sweeper, SweeperError> {
+        Ok(self.register(Sweeper::thread(self.weak(), interval)?))
     }
 
     /// Starts a sweeper as a task on the current tokio runtime (which also makes it
@@ -340,23 +370,21 @@ where
     /// [`start_sweeper`](Cache::start_sweeper)'s.
     ///
     /// # Errors
-    /// [`crate::SweeperError`] if called outside a tokio runtime.
+    /// [`SweeperError::NoTokioRuntime`] if called outside a tokio runtime,
+    /// [`SweeperError::IntervalTooShort`] if `interval` is under
+    /// [`Sweeper::MIN_INTERVAL`].
     #[cfg(feature = "tokio")]
-    pub fn start_tokio_sweeper(&self, interval: Duration) -> Result<Sweeper, crate::SweeperError> {
+    pub fn start_tokio_sweeper(&self, interval: Duration) -> Result<Sweeper, SweeperError> {
         Ok(self.register(Sweeper::tokio(self.weak(), interval)?))
     }
 
     /// Starts the sweeper the builder asked for; it lives as long as the cache.
+    /// The builder has checked `interval`; a tokio sweeper outside a runtime
+    /// falls back to a thread.
     pub(crate) fn start_owned_sweeper(&self, interval: Duration, on_tokio: bool) {
-        #[cfg(feature = "tokio")]
-        if on_tokio {
-            if let Ok(sweeper) = self.start_tokio_sweeper(interval) {
-                *self.inner.owned_sweeper.lock() = Some(sweeper);
-                return;
-            }
-        }
-        let _ = on_tokio;
-        *self.inner.owned_sweeper.lock() = Some(self.start_sweeper(interval));
+        let sweeper = Sweeper::configured(self.weak(), interval, on_tokio)
+            .expect("a checked interval starts a sweeper, on a thread if need be");
+        *self.inner.owned_sweeper.lock() = Some(self.register(sweeper));
     }
 
     fn weak(&self) -> Weak<dyn Maintain> {
@@ -365,7 +393,7 @@ where
     }
 
     fn register(&self, sweeper: Sweeper) -> Sweeper {
-        self.inner.sweepers.lock().push(sweeper.stop_handle());
+        self.inner.sweepers.register(&sweeper);
         sweeper
     }
 }

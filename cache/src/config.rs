@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::sweeper::{SweepIntervalError, check_interval};
 use crate::{AnyPolicy, HumanDuration, Hybrid, LruBound, PolicyError, SlidingTtl};
 
 /// Which built-in policy a [`CacheConfig`] selects.
@@ -94,7 +95,8 @@ pub struct CacheConfig {
         deserialize_with = "named::max_lifetime"
     )]
     pub max_lifetime: Option<HumanDuration>,
-    /// How often a background sweeper reclaims expired entries; none if absent.
+    /// How often a background sweeper reclaims expired entries (at least 1ms);
+    /// none if absent.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -163,9 +165,9 @@ pub enum ConfigError {
         /// The policy that ignores it.
         policy: PolicyKind,
     },
-    /// `sweep_interval` was zero.
-    #[error("`sweep_interval` must be greater than zero")]
-    ZeroSweepInterval,
+    /// `sweep_interval` is shorter than [`Sweeper::MIN_INTERVAL`](crate::Sweeper::MIN_INTERVAL).
+    #[error(transparent)]
+    SweepInterval(#[from] SweepIntervalError),
     /// A number the policy rejected.
     #[error(transparent)]
     Policy(#[from] PolicyError),
@@ -197,8 +199,8 @@ impl CacheConfig {
             true => Err(ConfigError::NotApplicable { field, policy }),
             false => Ok(()),
         };
-        if self.sweep_interval.is_some_and(|d| d.0.is_zero()) {
-            return Err(ConfigError::ZeroSweepInterval);
+        if let Some(interval) = self.sweep_interval {
+            check_interval(interval.0)?;
         }
         let ttl = self.ttl.map(Duration::from);
         let max_lifetime = self.max_lifetime.map(Duration::from);

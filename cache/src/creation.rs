@@ -49,6 +49,13 @@ where
             .expect("a creation holds its key until it finishes")
     }
 
+    /// The flight this creation will complete.
+    pub(crate) fn flight(&self) -> &Flight<V> {
+        self.flight
+            .as_deref()
+            .expect("a creation holds its flight until it finishes")
+    }
+
     /// Stores `value`, hands it to the waiters, then runs the listener. The
     /// value is stored before the flight is retired, so a newcomer always finds
     /// one or the other.

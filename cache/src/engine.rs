@@ -39,7 +39,7 @@ use crate::read_buffer::{Mine, ReadBuffers, ThreadReads};
 use crate::removals::{RemovalListener, Removals};
 use crate::shard::{Layout, Pos, Table};
 use crate::stats::{CacheStats, WriteCounters};
-use crate::sweeper::{StopHandle, Sweeper};
+use crate::sweeper::{Sweeper, Sweepers};
 use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, RwLock};
 use crate::writer::Writer;
 use crate::{Expiry, Policy, TimerWheel, Timestamp};
@@ -111,16 +111,14 @@ pub(crate) struct Inner<K, V, P, S> {
     /// Creations, failures and removals by cause.
     pub(crate) counters: WriteCounters,
     /// How to stop each sweeper started for this cache.
-    pub(crate) sweepers: Mutex<Vec<StopHandle>>,
+    pub(crate) sweepers: Sweepers,
     /// The sweeper the builder started; it lives as long as the cache.
     pub(crate) owned_sweeper: Mutex<Option<Sweeper>>,
 }
 
 impl<K, V, P, S> Drop for Inner<K, V, P, S> {
     fn drop(&mut self) {
-        for stop in self.sweepers.lock().drain(..) {
-            stop.stop();
-        }
+        self.sweepers.stop_all();
     }
 }
 
@@ -182,7 +180,7 @@ where
             len: AtomicUsize::new(0),
             listener,
             counters: WriteCounters::default(),
-            sweepers: Mutex::new(Vec::new()),
+            sweepers: Sweepers::new(),
             owned_sweeper: Mutex::new(None),
         }
     }
@@ -332,7 +330,7 @@ where
 
     /// Hands removed entries to the listener, each once, with no lock held.
     pub(crate) fn notify(&self, removals: Removals<K, V>) {
-        removals.deliver(self.listener.as_ref());
+        removals.deliver(self.listener.as_ref(), &self.counters);
     }
 
     /// A snapshot of the counters.

@@ -8,20 +8,91 @@
 //! other. If the creator fails, panics or is dropped, the flight is retired as
 //! abandoned and every waiter starts over: the first to come back becomes the new
 //! creator (running its own closure), the rest wait on it.
+//!
+//! Two faults are caught here rather than left to hang:
+//! - A creator that asks for its own key would wait for itself forever. While a
+//!   creator runs (a sync closure, or one poll of an async creator), its flight
+//!   records the thread it runs on; a wait on that flight *from* that thread can
+//!   only come from inside the creator, so it panics naming the misuse. The
+//!   creator then unwinds and abandons the flight as any panicking creator does.
+//!   Two async callers for one key polled side by side in one task (`join!`)
+//!   are not nested, and wait as usual.
+//! - An async waiter owns a slot in its flight's waker list and empties it when
+//!   dropped, so cancelled waiters leave nothing behind: a flight holds at most
+//!   as many wakers as it has had waiters alive at once.
 
 use std::borrow::Borrow;
+use std::future::Future;
 use std::hash::Hash;
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
 
 use hashbrown::HashTable;
 
 use crate::faults;
-use crate::sync::{Arc, Condvar, Mutex};
+use crate::sync::{Arc, Condvar, Mutex, thread};
 
 enum State<V> {
-    Running(Vec<Waker>),
+    Running(Running),
     Done(V),
     Abandoned,
+}
+
+/// A flight's bookkeeping while its creator works.
+#[derive(Default)]
+struct Running {
+    /// The thread the creator is running on right now, if it is running (not
+    /// between two polls of an async creator).
+    creating_on: Option<thread::ThreadId>,
+    /// Async waiters' wakers; each [`Waiting`] owns one slot, `None` when free.
+    wakers: Vec<Option<Waker>>,
+    /// Free slots of `wakers`, reused before it grows.
+    free: Vec<usize>,
+}
+
+impl Running {
+    /// Whether a wait from this thread would be the creator waiting on itself.
+    fn is_creating_here(&self) -> bool {
+        self.creating_on
+            .is_some_and(|creator| creator == thread::current().id())
+    }
+
+    /// Stores `waker` in `slot`, taking a slot first if the waiter has none.
+    fn register(&mut self, slot: &mut Option<usize>, waker: &Waker) {
+        match *slot {
+            Some(i) => match &mut self.wakers[i] {
+                Some(held) if held.will_wake(waker) => {}
+                held => *held = Some(waker.clone()),
+            },
+            None => {
+                let waker = Some(waker.clone());
+                *slot = Some(match self.free.pop() {
+                    Some(i) => {
+                        self.wakers[i] = waker;
+                        i
+                    }
+                    None => {
+                        self.wakers.push(waker);
+                        self.wakers.len() - 1
+                    }
+                });
+            }
+        }
+    }
+
+    fn unregister(&mut self, slot: usize) {
+        self.wakers[slot] = None;
+        self.free.push(slot);
+    }
+}
+
+/// The panic for a creator that asked for its own key.
+#[cold]
+fn creator_waits_on_itself() -> ! {
+    panic!(
+        "tenure: the creator for this key asked for the same key; \
+         a get-or-create called from inside its own key's creator would wait for itself forever"
+    )
 }
 
 /// One creation in progress.
@@ -33,7 +104,7 @@ pub(crate) struct Flight<V> {
 impl<V> Flight<V> {
     fn new() -> Self {
         Flight {
-            state: Mutex::new(State::Running(Vec::new())),
+            state: Mutex::new(State::Running(Running::default())),
             finished: Condvar::new(),
         }
     }
@@ -47,37 +118,109 @@ impl<V> Flight<V> {
         };
         let old = std::mem::replace(&mut *self.state.lock(), new);
         self.finished.notify_all();
-        if let State::Running(wakers) = old {
-            wakers.into_iter().for_each(Waker::wake);
+        if let State::Running(running) = old {
+            running.wakers.into_iter().flatten().for_each(Waker::wake);
+        }
+    }
+
+    /// Runs `create`, this flight's sync creator or one poll of its async one,
+    /// with the flight marked as being created on this thread.
+    pub(crate) fn run_creator<R>(&self, create: impl FnOnce() -> R) -> R {
+        /// Clears the mark however `create` ends, panics included.
+        struct Unmark<'a, V>(&'a Flight<V>);
+        impl<V> Drop for Unmark<'_, V> {
+            fn drop(&mut self) {
+                self.0.mark_creating(None);
+            }
+        }
+        self.mark_creating(Some(thread::current().id()));
+        let _unmark = Unmark(self);
+        create()
+    }
+
+    /// Drives this flight's async creator, each poll under
+    /// [`run_creator`](Flight::run_creator).
+    pub(crate) async fn poll_creator<F: Future>(&self, creator: F) -> F::Output {
+        let mut creator = pin!(creator);
+        std::future::poll_fn(|cx| self.run_creator(|| creator.as_mut().poll(cx))).await
+    }
+
+    fn mark_creating(&self, on: Option<thread::ThreadId>) {
+        if let State::Running(running) = &mut *self.state.lock() {
+            running.creating_on = on;
+        }
+    }
+
+    /// An async wait for the flight to end; see [`Waiting`].
+    pub(crate) fn wait_async(&self) -> Waiting<'_, V> {
+        Waiting {
+            flight: self,
+            slot: None,
         }
     }
 }
 
 impl<V: Clone> Flight<V> {
     /// Blocks until the flight ends: the value, or `None` if abandoned.
+    ///
+    /// # Panics
+    /// If called from inside this flight's own creator.
     pub(crate) fn wait(&self) -> Option<V> {
         let mut state = self.state.lock();
         loop {
             match &*state {
+                State::Running(running) if running.is_creating_here() => {
+                    drop(state);
+                    creator_waits_on_itself()
+                }
                 State::Running(_) => state = self.finished.wait(state),
                 State::Done(v) => return Some(v.clone()),
                 State::Abandoned => return None,
             }
         }
     }
+}
 
-    /// The async form of [`wait`](Flight::wait).
-    pub(crate) fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<Option<V>> {
-        let mut state = self.state.lock();
-        match &mut *state {
-            State::Running(wakers) => {
-                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                    wakers.push(cx.waker().clone());
-                }
-                Poll::Pending
+/// The async form of [`Flight::wait`]. Dropping it (a cancelled waiter)
+/// withdraws its waker from the flight.
+pub(crate) struct Waiting<'a, V> {
+    flight: &'a Flight<V>,
+    /// The slot this waiter holds in the flight's waker list, once polled.
+    slot: Option<usize>,
+}
+
+impl<V: Clone> Future for Waiting<'_, V> {
+    type Output = Option<V>;
+
+    /// # Panics
+    /// If polled from inside this flight's own creator.
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<V>> {
+        let this = &mut *self;
+        let mut state = this.flight.state.lock();
+        let outcome = match &mut *state {
+            State::Running(running) if running.is_creating_here() => {
+                drop(state);
+                creator_waits_on_itself()
             }
-            State::Done(v) => Poll::Ready(Some(v.clone())),
-            State::Abandoned => Poll::Ready(None),
+            State::Running(running) => {
+                running.register(&mut this.slot, cx.waker());
+                return Poll::Pending;
+            }
+            State::Done(v) => Some(v.clone()),
+            State::Abandoned => None,
+        };
+        // `complete` has taken the waker list, and this waiter's slot with it.
+        this.slot = None;
+        Poll::Ready(outcome)
+    }
+}
+
+impl<V> Drop for Waiting<'_, V> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            if let State::Running(running) = &mut *self.flight.state.lock() {
+                running.unregister(slot);
+            }
         }
     }
 }

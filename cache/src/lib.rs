@@ -30,9 +30,7 @@ pub use config::{CacheConfig, ConfigError, PolicyKind};
 pub use duration::{DurationError, HumanDuration};
 pub use removals::RemovalListener;
 pub use stats::{CacheStats, RemovalCounts};
-pub use sweeper::Sweeper;
-#[cfg(feature = "tokio")]
-pub use sweeper::SweeperError;
+pub use sweeper::{SweepIntervalError, Sweeper, SweeperError};
 pub use tenure_policies::{
     AnyPolicy, Expiry, Hybrid, LruBound, Policy, PolicyError, RemovalCause, SlidingTtl, Slot,
     SlotList, TimerWheel, Timestamp, ensure_slot,

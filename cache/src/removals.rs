@@ -5,6 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use crate::RemovalCause;
 use crate::faults;
+use crate::stats::WriteCounters;
 use crate::sync::Arc;
 
 /// The removal listener: called with each removed key, value and cause, after
@@ -43,8 +44,13 @@ impl<K, V> Removals<K, V> {
     }
 
     /// Calls `listener` once for each removal, in order. If it panics, the
-    /// remaining removals are still delivered; the first panic then resumes.
-    pub(crate) fn deliver(self, listener: Option<&RemovalListener<K, V>>) {
+    /// panic is counted, the remaining removals are still delivered, and the
+    /// first panic then resumes.
+    pub(crate) fn deliver(
+        self,
+        listener: Option<&RemovalListener<K, V>>,
+        counters: &WriteCounters,
+    ) {
         let Some(listener) = listener else {
             return;
         };
@@ -54,6 +60,7 @@ impl<K, V> Removals<K, V> {
                 continue;
             }
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| listener(key, value, cause))) {
+                counters.listener_panicked();
                 first_panic.get_or_insert(panic);
             }
         }

@@ -31,6 +31,9 @@ pub struct CacheStats {
     pub creation_failures: u64,
     /// Entries that left the cache, by cause.
     pub removals: RemovalCounts,
+    /// Calls of the removal listener that panicked, wherever they ran (a
+    /// caller's operation, or a sweeper, which catches the panic and goes on).
+    pub listener_panics: u64,
     /// Entries held when the snapshot was taken.
     pub len: usize,
 }
@@ -88,6 +91,7 @@ impl RemovalCounts {
 pub(crate) struct WriteCounters {
     creations: AtomicU64,
     creation_failures: AtomicU64,
+    listener_panics: AtomicU64,
     removals: [AtomicU64; 5],
 }
 
@@ -111,6 +115,11 @@ impl WriteCounters {
         self.creation_failures.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a listener call that panicked (any thread, no lock).
+    pub(crate) fn listener_panicked(&self) {
+        self.listener_panics.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The counters, with the read side's `hits` and `misses`.
     pub(crate) fn snapshot(&self, hits: u64, misses: u64, len: usize) -> CacheStats {
         let [expired, capacity, removed, replaced, cleared] =
@@ -120,6 +129,7 @@ impl WriteCounters {
             misses,
             creations: self.creations.load(Ordering::Relaxed),
             creation_failures: self.creation_failures.load(Ordering::Relaxed),
+            listener_panics: self.listener_panics.load(Ordering::Relaxed),
             removals: RemovalCounts {
                 expired,
                 capacity,

@@ -557,7 +557,7 @@ fn e3_listener_once_insert_vs_insert() {
 fn f_sweeper_ends_when_cache_is_dropped() {
     model("f_sweeper_ends_when_cache_is_dropped", || {
         let (cache, _) = lru_cache(4);
-        let sweeper = cache.start_sweeper(Duration::from_secs(1));
+        let sweeper = cache.start_sweeper(Duration::from_secs(1)).unwrap();
         let user = {
             let cache = cache.clone();
             thread::spawn(move || {

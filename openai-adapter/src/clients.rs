@@ -182,7 +182,11 @@ impl OpenAiClientsBuilder {
             Some(http) => http,
             None => crate::http::shared_http_client(connect_timeout, request_timeout)?,
         };
-        let sweeper = sweep_interval.map(|interval| cache.start_sweeper(interval.0));
+        // `to_policy` above checked the interval, and a thread needs no runtime.
+        let sweeper = sweep_interval
+            .map(|interval| cache.start_sweeper(interval.0))
+            .transpose()
+            .expect("a checked interval starts a thread sweeper");
         Ok(OpenAiClients {
             shared: Arc::new(Shared {
                 cache,

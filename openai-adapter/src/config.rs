@@ -169,7 +169,7 @@ mod tests {
         let built = crate::OpenAiClients::new(&zero_sweep).unwrap_err();
         assert_eq!(
             built.to_string(),
-            "`cache`: `sweep_interval` must be greater than zero"
+            "`cache`: `sweep_interval` must be at least 1ms"
         );
         let unknown = toml::from_str::<OpenAiConfig>("api_key = \"sk\"").unwrap_err();
         assert!(unknown.to_string().contains("api_key"), "{unknown}");

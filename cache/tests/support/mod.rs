@@ -87,3 +87,48 @@ pub(crate) fn within_patience<R: Send + 'static>(
         }
     }
 }
+
+/// The payload of this suite's deliberate panics (from listeners and creators),
+/// which [`quiet_deliberate_panics`] keeps out of the test output.
+pub(crate) struct Deliberate;
+
+/// Silences panics whose payload is [`Deliberate`], or whose message contains
+/// one of `expected` (panics the cache raises on purpose); every other panic
+/// still prints. Installed once per test binary.
+pub(crate) fn quiet_deliberate_panics(expected: &'static [&'static str]) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let message = panic_message(info.payload());
+            let expected = expected.iter().any(|e| message.contains(e));
+            if !info.payload().is::<Deliberate>() && !expected {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// The text of a panic payload (empty if it is not a string).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("")
+}
+
+/// Waits until this process has `n` threads named as the sweeper names its
+/// thread (on Linux, where `/proc` tells; elsewhere this checks nothing).
+pub(crate) fn wait_for_sweeper_threads(n: usize, what: &str) {
+    #[cfg(target_os = "linux")]
+    wait_until(what, || {
+        let tasks = std::fs::read_dir("/proc/self/task").expect("read /proc/self/task");
+        tasks
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|name| name.trim_end() == "tenure-sweeper")
+            .count()
+            == n
+    });
+    let _ = (n, what);
+}
