@@ -280,7 +280,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let creation = loop {
-            match self.inner.join(key, || to_key(key))? {
+            match self.inner.join(key, || to_key(key), true)? {
                 Joined::Hit(v) => return Ok(v),
                 Joined::Wait(flight) => {
                     if let Some(v) = flight.wait() {
@@ -290,7 +290,7 @@ where
                 Joined::Create(creation) => break creation,
             }
         };
-        let value = creation.flight().run_creator(|| create(creation.key()))?;
+        let value = create(creation.key())?;
         Ok(creation.finish(value))
     }
 
@@ -333,7 +333,7 @@ where
         F: Future<Output = Result<V, E>>,
     {
         let creation = loop {
-            match self.inner.join(&key, || Ok(key.clone()))? {
+            match self.inner.join(&key, || Ok(key.clone()), false)? {
                 Joined::Hit(v) => return Ok(v),
                 Joined::Wait(flight) => {
                     if let Some(v) = flight.wait_async().await {

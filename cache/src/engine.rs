@@ -350,11 +350,12 @@ where
     }
 
     /// Finds the value for `key`, a flight to wait on, or the right to create
-    /// (with the owned key `to_key` makes).
+    /// (with the owned key `to_key` makes), for a `sync` or an async caller.
     pub(crate) fn join<Q, E>(
         &self,
         key: &Q,
         to_key: impl FnOnce() -> Result<K, E>,
+        sync: bool,
     ) -> Result<Joined<'_, K, V, P, S>, E>
     where
         K: Borrow<Q> + Clone,
@@ -372,7 +373,7 @@ where
             Lookup::Miss | Lookup::Expired => None,
         };
         Ok(
-            match self.flights.join(key, hash, shard, recheck, to_key)? {
+            match self.flights.join(key, hash, shard, recheck, to_key, sync)? {
                 Join::Found(v) => Joined::Hit(v),
                 Join::Wait(flight) => {
                     self.count_miss();

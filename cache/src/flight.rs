@@ -30,7 +30,7 @@ use std::task::{Context, Poll, Waker};
 use hashbrown::HashTable;
 
 use crate::faults;
-use crate::sync::{Arc, Condvar, Mutex, thread};
+use crate::sync::{Arc, Condvar, Mutex, ThreadKey, thread_key};
 
 enum State<V> {
     Running(Running),
@@ -43,7 +43,7 @@ enum State<V> {
 struct Running {
     /// The thread the creator is running on right now, if it is running (not
     /// between two polls of an async creator).
-    creating_on: Option<thread::ThreadId>,
+    creating_on: Option<ThreadKey>,
     /// Async waiters' wakers; each [`Waiting`] owns one slot, `None` when free.
     wakers: Vec<Option<Waker>>,
     /// Free slots of `wakers`, reused before it grows.
@@ -54,7 +54,7 @@ impl Running {
     /// Whether a wait from this thread would be the creator waiting on itself.
     fn is_creating_here(&self) -> bool {
         self.creating_on
-            .is_some_and(|creator| creator == thread::current().id())
+            .is_some_and(|creator| creator == thread_key())
     }
 
     /// Stores `waker` in `slot`, taking a slot first if the waiter has none.
@@ -102,9 +102,14 @@ pub(crate) struct Flight<V> {
 }
 
 impl<V> Flight<V> {
-    fn new() -> Self {
+    /// A flight whose creator runs on `creating_on` until the flight ends (a
+    /// sync creator), or `None` (an async creator, marked poll by poll).
+    fn new(creating_on: Option<ThreadKey>) -> Self {
         Flight {
-            state: Mutex::new(State::Running(Running::default())),
+            state: Mutex::new(State::Running(Running {
+                creating_on,
+                ..Running::default()
+            })),
             finished: Condvar::new(),
         }
     }
@@ -123,9 +128,9 @@ impl<V> Flight<V> {
         }
     }
 
-    /// Runs `create`, this flight's sync creator or one poll of its async one,
-    /// with the flight marked as being created on this thread.
-    pub(crate) fn run_creator<R>(&self, create: impl FnOnce() -> R) -> R {
+    /// Runs `create`, one poll of this flight's async creator, with the flight
+    /// marked as being created on this thread.
+    fn run_creator<R>(&self, create: impl FnOnce() -> R) -> R {
         /// Clears the mark however `create` ends, panics included.
         struct Unmark<'a, V>(&'a Flight<V>);
         impl<V> Drop for Unmark<'_, V> {
@@ -133,7 +138,7 @@ impl<V> Flight<V> {
                 self.0.mark_creating(None);
             }
         }
-        self.mark_creating(Some(thread::current().id()));
+        self.mark_creating(Some(thread_key()));
         let _unmark = Unmark(self);
         create()
     }
@@ -145,7 +150,7 @@ impl<V> Flight<V> {
         std::future::poll_fn(|cx| self.run_creator(|| creator.as_mut().poll(cx))).await
     }
 
-    fn mark_creating(&self, on: Option<thread::ThreadId>) {
+    fn mark_creating(&self, on: Option<ThreadKey>) {
         if let State::Running(running) = &mut *self.state.lock() {
             running.creating_on = on;
         }
@@ -261,7 +266,8 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
     /// lock when there is no flight, to catch a value stored by a creator that
     /// has just finished; if it finds one, no flight is started.
     /// `to_key` makes the owned key for a new flight; its error is returned
-    /// before anything is registered.
+    /// before anything is registered. A `sync` creator runs on this thread
+    /// until the flight ends, and the flight says so from the start.
     pub(crate) fn join<Q, E>(
         &self,
         key: &Q,
@@ -269,6 +275,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
         shard: usize,
         recheck: impl FnOnce() -> Option<V>,
         to_key: impl FnOnce() -> Result<K, E>,
+        sync: bool,
     ) -> Result<Join<K, V>, E>
     where
         K: Borrow<Q>,
@@ -282,7 +289,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
             return Ok(Join::Found(found));
         }
         let owned = to_key()?;
-        let flight = Arc::new(Flight::new());
+        let flight = Arc::new(Flight::new(sync.then(thread_key)));
         let entry = Pending {
             hash,
             key: owned.clone(),

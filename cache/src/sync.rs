@@ -142,13 +142,31 @@ mod imp {
 
 pub(crate) use imp::*;
 
+/// A cheap name for the current thread, unique in the process (std's
+/// `thread::current().id()` clones and drops an `Arc` each time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ThreadKey(u64);
+
+/// This thread's [`ThreadKey`].
+pub(crate) fn thread_key() -> ThreadKey {
+    imp::thread_local! {
+        static KEY: std::cell::Cell<u64> = std::cell::Cell::new(0);
+    }
+    ThreadKey(KEY.with(|key| {
+        if key.get() == 0 {
+            key.set(next_cache_id() + 1);
+        }
+        key.get()
+    }))
+}
+
 /// A flag set from a thread-local destructor. It is std's in every build: loom
 /// drops a model's thread-locals after the model has ended (and when a failed
 /// model is torn down), where a loom atomic may not be touched.
 pub(crate) type ExitFlag = std::sync::atomic::AtomicBool;
 
-/// A number no other cache in this process has had. Plain std: it names a
-/// cache, it is not state a model checks.
+/// A number no other caller in this process has had (it names a cache or a
+/// thread). Plain std: it is not state a model checks.
 pub(crate) fn next_cache_id() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
