@@ -149,7 +149,13 @@ pub(crate) struct ThreadKey(u64);
 
 /// This thread's [`ThreadKey`].
 pub(crate) fn thread_key() -> ThreadKey {
-    imp::thread_local! {
+    #[cfg(not(tenure_loom))]
+    std::thread_local! {
+        static KEY: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    // loom's thread-local macro takes no `const` initialiser.
+    #[cfg(tenure_loom)]
+    loom::thread_local! {
         static KEY: std::cell::Cell<u64> = std::cell::Cell::new(0);
     }
     ThreadKey(KEY.with(|key| {
