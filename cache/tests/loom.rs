@@ -12,11 +12,11 @@
 //! runs all model threads on one OS thread, so they are deterministic for a given
 //! schedule and add no interleavings of their own.
 //!
-//! Under loom each model thread records its reads in its own read-buffer stripe
-//! (the main thread in stripe 0, the first spawned thread in stripe 1, …, modulo
-//! the stripe count, which is the shard count), as threads do outside loom. So a
-//! model built with two shards sees reads replayed in stripe order, not in time
-//! order, and can catch a core that trusts the replay order.
+//! Each model thread records its reads in its own read buffer, as threads do
+//! outside loom, and a write replays the buffers one thread after another. So a
+//! model with two reader threads sees reads replayed in buffer order, not in
+//! time order, and can catch a core that trusts the replay order. Under loom a
+//! buffer holds two reads, so models also reach a full buffer.
 //!
 //! loom needs every execution of a model to take the same path, but the default
 //! hasher has a random seed, so with two shards the shard a key lands in would
@@ -571,7 +571,7 @@ fn f_sweeper_ends_when_cache_is_dropped() {
     });
 }
 
-// ---- g–i. reads on two stripes, a reused slot, racing touches ------------------
+// ---- g–i. reads on two threads' buffers, a reused slot, racing touches --------
 
 /// std's SipHash with fixed keys: it puts a key in the same shard in every
 /// execution of a model (see the file header).
@@ -582,8 +582,8 @@ fn value_of(key: u32) -> u32 {
     key * 10
 }
 
-/// A cache on `clock` with `shards` shards (as many read-buffer stripes), a
-/// fixed hasher and a listener that logs every removal.
+/// A cache on `clock` with `shards` shards, a fixed hasher and a listener that
+/// logs every removal.
 fn timed_cache<P: Policy>(
     policy: P,
     clock: &ManualClock,
@@ -653,7 +653,7 @@ impl TimedRead {
 
 /// Two threads each read their own key while the clock moves from 1 s to 5 s, so
 /// in some interleavings the "new" read (5 s) is replayed before the "old" one
-/// (1 s): from a stripe drained first, or recorded first in one stripe. At 11 s
+/// (1 s): from a buffer replayed first, or a record published late. At 11 s
 /// the old key's deadline (TTL 10 s) has passed and the new one's has not:
 /// `run_maintenance` must reclaim exactly the old key, as `Expired`; neither `get`
 /// nor `remove` may return it, and `remove` of the new one returns its value as

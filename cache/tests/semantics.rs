@@ -622,3 +622,94 @@ fn a_user_defined_fifo_policy_plugged_into_cache_behaves_as_fifo() {
     f.clock.advance(FAR);
     assert_eq!(f.cache.get("c"), Some(30));
 }
+
+// ---------------------------------------------------------------- expired entries met by a write
+
+fn expired_entries_are_reclaimed_before_a_write_sees_them<P: Policy>(name: &str, f: Fixture<P>) {
+    f.cache.insert("a", 1);
+    f.cache.insert("b", 2);
+    f.clock.advance(TTL);
+    // `remove` meets an expired entry: it is reclaimed as Expired, and the call
+    // returns no value.
+    assert_eq!(f.cache.remove("a"), None, "{name}");
+    // `insert` over an expired entry replaces nothing: the old one left as Expired.
+    assert_eq!(f.cache.insert("b", 20), None, "{name}");
+    let mut seen = f.removals.take();
+    seen.sort();
+    assert_eq!(seen, [("a", 1, Expired), ("b", 2, Expired)], "{name}");
+    assert_eq!(f.cache.len(), 1, "{name}");
+    assert_eq!(f.cache.get("b"), Some(20), "{name}");
+    let stats = f.cache.stats();
+    assert_eq!(
+        (
+            stats.removals.expired,
+            stats.removals.removed,
+            stats.removals.replaced
+        ),
+        (2, 0, 0),
+        "{name}"
+    );
+}
+
+#[test]
+fn remove_and_insert_never_hand_out_or_replace_an_expired_value() {
+    for_each_ttl_policy!(expired_entries_are_reclaimed_before_a_write_sees_them);
+}
+
+// ---------------------------------------------------------------- a user's policy with time rules
+
+/// FIFO bounded at 2 that declares a sliding TTL: the cache enforces the rules
+/// for any policy, with its own deadline structure.
+struct TimedFifo {
+    fifo: Fifo,
+    expiry: tenure::Expiry,
+}
+
+impl Policy for TimedFifo {
+    fn expiry(&self) -> tenure::Expiry {
+        self.expiry
+    }
+    fn on_insert(&mut self, slot: Slot, now: Timestamp) {
+        self.fifo.on_insert(slot, now);
+    }
+    fn on_access(&mut self, slot: Slot, now: Timestamp) {
+        self.fifo.on_access(slot, now);
+    }
+    fn on_remove(&mut self, slot: Slot) {
+        self.fifo.on_remove(slot);
+    }
+    fn next_victim(&self) -> Option<Slot> {
+        self.fifo.next_victim()
+    }
+}
+
+#[test]
+fn a_user_policy_gets_its_declared_time_rules_enforced_by_the_cache() {
+    let f = fixture(TimedFifo {
+        fifo: Fifo {
+            capacity: 2,
+            order: SlotList::new(),
+        },
+        expiry: tenure::Expiry {
+            ttl: Some(TTL),
+            max_lifetime: None,
+        },
+    });
+    f.cache.insert("a", 1);
+    f.clock.advance(TTL - NS);
+    assert_eq!(f.cache.get("a"), Some(1)); // read: the deadline slides to now + TTL
+    f.cache.insert("b", 2);
+    f.clock.advance(TTL - NS);
+    f.cache.run_maintenance();
+    assert_eq!(
+        f.removals.take(),
+        [],
+        "a was read, b was written, TTL - 1 ns ago"
+    );
+    f.clock.advance(NS);
+    f.cache.run_maintenance();
+    let mut seen = f.removals.take();
+    seen.sort();
+    assert_eq!(seen, [("a", 1, Expired), ("b", 2, Expired)]);
+    assert!(f.cache.is_empty());
+}
