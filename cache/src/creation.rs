@@ -83,9 +83,7 @@ impl<K, V, P, S> Drop for Creation<'_, K, V, P, S> {
         if let Some(flight) = self.flight.take() {
             self.inner.counters.creation_failed();
             let shard = self.inner.layout.shard_of(self.hash);
-            if !faults::keep_abandoned() {
-                self.inner.flights.retire(self.hash, shard, &flight, None);
-            }
+            faults::keep_abandoned(|| self.inner.flights.retire(self.hash, shard, &flight, None));
         }
     }
 }

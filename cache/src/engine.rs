@@ -229,7 +229,7 @@ where
             };
             if self.expiry.uses_time() {
                 let now = self.clock.now();
-                if table.is_expired(pos, entry, &self.expiry, now) && !faults::skip_hit_expiry() {
+                if table.is_expired(pos, entry, &self.expiry, now) {
                     return miss(Lookup::Expired);
                 }
                 entry.touch(now);
@@ -313,9 +313,7 @@ where
         let mut w = Writer::new(self, &mut core, now);
         w.reclaim_expired();
         let result = op(&mut w);
-        if faults::len_before_evict() {
-            self.len.store(w.len(), Ordering::Release);
-        }
+        faults::len_before_evict(|| self.len.store(w.len(), Ordering::Release));
         w.evict_over_bound();
         let removals = w.finish();
         self.len.store(core.len, Ordering::Release);

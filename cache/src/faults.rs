@@ -6,19 +6,28 @@
 
 use crate::RemovalCause;
 
-/// Register no flight, so racing creators all create (models a).
-pub(crate) fn no_flight() -> bool {
-    cfg!(tenure_fault = "no_flight")
+/// Register no flight, so racing creators all create (models a): skips
+/// `register`.
+pub(crate) fn no_flight(register: impl FnOnce()) {
+    if !cfg!(tenure_fault = "no_flight") {
+        register();
+    }
 }
 
-/// Leave an abandoned flight running, so its waiters hang (models b).
-pub(crate) fn keep_abandoned() -> bool {
-    cfg!(tenure_fault = "keep_abandoned")
+/// Leave an abandoned flight running, so its waiters hang (models b): skips
+/// `retire`.
+pub(crate) fn keep_abandoned(retire: impl FnOnce()) {
+    if !cfg!(tenure_fault = "keep_abandoned") {
+        retire();
+    }
 }
 
-/// Publish the length before evicting down to the bound (models c).
-pub(crate) fn len_before_evict() -> bool {
-    cfg!(tenure_fault = "len_before_evict")
+/// Publish the length before evicting down to the bound (models c): runs
+/// `publish` only under the fault.
+pub(crate) fn len_before_evict(publish: impl FnOnce()) {
+    if cfg!(tenure_fault = "len_before_evict") {
+        publish();
+    }
 }
 
 /// Hand out an entry without checking its deadline (models d).
@@ -34,9 +43,22 @@ pub(crate) fn reclaim_trusts_policy() -> bool {
 
 /// Once reclamation meets a live entry, put every later due entry back
 /// unchecked, as a reclaimer that trusts a list kept in replayed-read order
-/// would stop there (the read-path models).
-pub(crate) fn reclaim_in_read_order(met_live: bool) -> bool {
-    cfg!(tenure_fault = "reclaim_in_read_order") && met_live
+/// would stop there (the read-path models). Otherwise just runs `check`, which
+/// answers as the timer wheel's check does (`Some(deadline)`: live).
+pub(crate) fn reclaim_in_read_order(
+    met_live: &mut bool,
+    now: crate::Timestamp,
+    check: impl FnOnce() -> Option<crate::Timestamp>,
+) -> Option<crate::Timestamp> {
+    if !cfg!(tenure_fault = "reclaim_in_read_order") {
+        return check();
+    }
+    if *met_live {
+        return Some(now + std::time::Duration::from_nanos(1));
+    }
+    let verdict = check();
+    *met_live = verdict.is_some();
+    verdict
 }
 
 /// Publish a hit's read record after releasing the table lock, so a removal
@@ -51,9 +73,14 @@ pub(crate) fn unlock_before_record<G>(guard: G) -> Option<G> {
 }
 
 /// Store an entry's access time instead of only moving it forward (the
-/// read-path models).
-pub(crate) fn store_touch() -> bool {
-    cfg!(tenure_fault = "store_touch")
+/// read-path models): under the fault, stores `now` itself and returns 0 (no
+/// time left to record); otherwise returns `now`.
+pub(crate) fn store_touch(last_access: &crate::sync::AtomicU64, now: u64) -> u64 {
+    if cfg!(tenure_fault = "store_touch") {
+        last_access.store(now, crate::sync::Ordering::Release);
+        return 0;
+    }
+    now
 }
 
 /// Report a removed entry with a value read before the write lock was taken

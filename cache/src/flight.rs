@@ -295,9 +295,9 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
             key: owned.clone(),
             flight: Arc::clone(&flight),
         };
-        if !faults::no_flight() {
+        faults::no_flight(|| {
             pending.insert_unique(hash, entry, |p| p.hash);
-        }
+        });
         Ok(Join::Create(flight, owned))
     }
 }

@@ -55,10 +55,8 @@ impl<K, V> Removals<K, V> {
             return;
         };
         let mut first_panic = None;
-        for (key, value, cause) in self.first.into_iter().chain(self.rest) {
-            if faults::lost_removal(cause) {
-                continue;
-            }
+        let delivered = self.first.into_iter().chain(self.rest);
+        for (key, value, cause) in delivered.filter(|r| !faults::lost_removal(r.2)) {
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| listener(key, value, cause))) {
                 counters.listener_panicked();
                 first_panic.get_or_insert(panic);

@@ -106,10 +106,8 @@ impl<K, V> Entry<K, V> {
     /// read-modify-write.
     #[inline]
     pub(crate) fn touch(&self, now: Timestamp) {
-        let now = now.as_nanos();
-        if faults::store_touch() {
-            self.last_access.store(now, Ordering::Release);
-        } else if self.last_access.load(Ordering::Relaxed) < now {
+        let now = faults::store_touch(&self.last_access, now.as_nanos());
+        if self.last_access.load(Ordering::Relaxed) < now {
             self.last_access.fetch_max(now, Ordering::AcqRel);
         }
     }
@@ -185,7 +183,7 @@ impl<K: Hash + Eq, V> Table<K, V> {
         expiry: &Expiry,
         now: Timestamp,
     ) -> bool {
-        self.deadline(pos, entry, expiry).is_some_and(|d| now >= d)
+        self.deadline(pos, entry, expiry).is_some_and(|d| now >= d) && !faults::skip_hit_expiry()
     }
 
     /// Stores a new entry (its key must be absent) at the free position `at`,

@@ -9,7 +9,6 @@
 
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
-use std::time::Duration;
 
 use crate::engine::{Core, Inner, ShardSize};
 use crate::faults;
@@ -155,31 +154,31 @@ where
         let Some(mut timers) = self.core.timers.take() else {
             return;
         };
-        let (inner, now) = (self.inner, self.now);
+        let now = self.now;
         let mut met_live = false;
         timers.advance(now, |slot| {
-            if faults::reclaim_in_read_order(met_live) {
-                return Some(now + Duration::from_nanos(1));
-            }
-            let (shard, pos) = inner.layout.locate(slot);
-            let mut table = inner.tables[shard].write();
-            let entry = table.at(pos)?;
-            let deadline = table.deadline(pos, entry, &inner.expiry);
-            match deadline {
-                Some(d) if d > now && !faults::reclaim_trusts_policy() => {
-                    met_live = true;
-                    Some(d)
-                }
-                _ => {
-                    let entry = table.take(pos, &inner.hasher)?;
-                    drop(table);
-                    self.forget(slot, false);
-                    self.booked(entry.key, entry.value, RemovalCause::Expired);
-                    None
-                }
-            }
+            faults::reclaim_in_read_order(&mut met_live, now, || self.reclaim_if_expired(slot))
         });
         self.core.timers = Some(timers);
+    }
+
+    /// The timer wheel's check of the entry in `slot`: reclaims it if its own
+    /// deadline has passed (`None`), or says when it is due (`Some`).
+    fn reclaim_if_expired(&mut self, slot: Slot) -> Option<Timestamp> {
+        let inner = self.inner;
+        let (shard, pos) = inner.layout.locate(slot);
+        let mut table = inner.tables[shard].write();
+        let entry = table.at(pos)?;
+        match table.deadline(pos, entry, &inner.expiry) {
+            Some(d) if d > self.now && !faults::reclaim_trusts_policy() => Some(d),
+            _ => {
+                let entry = table.take(pos, &inner.hasher)?;
+                drop(table);
+                self.forget(slot, false);
+                self.booked(entry.key, entry.value, RemovalCause::Expired);
+                None
+            }
+        }
     }
 
     /// Evicts while the policy is over its bound.

@@ -289,7 +289,10 @@ fn an_idle_cache_with_a_thread_sweeper_empties_after_its_ttl_on_a_manual_clock()
         cache.insert(k, k);
     }
     clock.advance(TTL);
-    wait_until("the sweeper reclaimed every entry", || cache.is_empty());
+    // The listener is told after the sweeper's write ends (and `len` drops).
+    wait_until("the sweeper reclaimed and reported every entry", || {
+        cache.is_empty() && removals.count() == 3
+    });
     assert_all_expired(&removals, &[0, 1, 2]);
 }
 
@@ -378,9 +381,12 @@ fn a_thread_sweeper_survives_listener_panics_and_sweeps_on() {
         })
     };
     caller.join().expect("the caller's checks");
-    wait_until("round 0's expired entries are reclaimed", || {
-        cache.is_empty()
-    });
+    // `len` drops when the sweeper's write ends; its listener calls follow,
+    // once the locks are released: wait for those too.
+    wait_until(
+        "round 0's expired entries are reclaimed and reported",
+        || cache.is_empty() && cache.stats().listener_panics == 8,
+    );
     let mut expected: Vec<_> = (0..4).map(|k| (k, k, RemovalCause::Expired)).collect();
     expected.extend((100..104).map(|k| (k, k, RemovalCause::Removed)));
     assert_eq!(removals.take_sorted(), expected);
@@ -394,11 +400,13 @@ fn a_thread_sweeper_survives_listener_panics_and_sweeps_on() {
             assert_eq!(cache.insert(k, k), None);
         }
         clock.advance(TTL);
-        wait_until(&format!("round {round}'s entries are reclaimed"), || {
-            cache.is_empty()
-        });
+        let panics = 8 + 4 * u64::from(round);
+        wait_until(
+            &format!("round {round}'s entries are reclaimed and reported"),
+            || cache.is_empty() && cache.stats().listener_panics == panics,
+        );
         assert_all_expired(&removals, &keys);
-        assert_eq!(cache.stats().listener_panics, 8 + 4 * u64::from(round));
+        assert_eq!(cache.stats().listener_panics, panics);
         assert!(!sweeper.is_finished(), "round {round}");
     }
     drop(cache);

@@ -38,6 +38,11 @@ impl<K: Send + 'static, V: Send + 'static> Removals<K, V> {
         move |k, v, cause| seen.lock().unwrap().push((k, v, cause))
     }
 
+    /// How many calls were recorded since the last `take`.
+    pub(crate) fn count(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+
     /// Everything recorded since the last `take`, in call order.
     pub(crate) fn take(&self) -> Vec<(K, V, RemovalCause)> {
         std::mem::take(&mut *self.seen.lock().unwrap())
