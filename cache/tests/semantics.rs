@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use support::Removals;
 use tenure::{
-    Cache, Hybrid, LruBound, ManualClock, Policy, RemovalCause, SlidingTtl, Slot, SlotList,
-    Timestamp,
+    Cache, CacheBuilder, Hybrid, LruBound, ManualClock, Policy, RemovalCause, SlidingTtl, Slot,
+    SlotList, Timestamp,
 };
 
 use RemovalCause::{Capacity, Cleared, Expired, Removed, Replaced};
@@ -30,10 +30,18 @@ struct Fixture<P> {
 }
 
 fn fixture<P: Policy>(policy: P) -> Fixture<P> {
+    fixture_with(policy, |b| b)
+}
+
+/// [`fixture`], with more settings made by `settings`.
+fn fixture_with<P: Policy>(
+    policy: P,
+    settings: impl FnOnce(CacheBuilder<Key, u32, P>) -> CacheBuilder<Key, u32, P>,
+) -> Fixture<P> {
     let clock = ManualClock::new();
     clock.advance(Duration::from_nanos(7_000_000_003));
     let removals = Removals::new();
-    let cache = Cache::builder(policy)
+    let cache = settings(Cache::builder(policy))
         .clock(clock.clone())
         .listener(removals.listener())
         .build()
@@ -712,4 +720,19 @@ fn a_user_policy_gets_its_declared_time_rules_enforced_by_the_cache() {
     seen.sort();
     assert_eq!(seen, [("a", 1, Expired), ("b", 2, Expired)]);
     assert!(f.cache.is_empty());
+}
+
+// ---------------------------------------------------------------- shard counts
+
+#[test]
+fn any_shard_count_builds_a_working_cache() {
+    for shards in [0, 1, 3, 64, 1024, 1025, usize::MAX / 2 + 2, usize::MAX] {
+        let f = fixture_with(LruBound::new(100).unwrap(), |b| b.shards(shards));
+        for k in ["a", "b", "c"] {
+            f.cache.insert(k, 1);
+        }
+        assert_eq!(f.cache.get("b"), Some(1), "shards({shards})");
+        assert_eq!(f.cache.remove("c"), Some(1), "shards({shards})");
+        assert_eq!(f.cache.len(), 2, "shards({shards})");
+    }
 }
