@@ -96,6 +96,8 @@ pub struct TimerWheel {
     heads: Box<[u32; LEVELS * BUCKETS]>,
     /// Per level, which buckets hold a slot.
     occupied: [u64; LEVELS],
+    /// Which levels hold a slot.
+    levels: u16,
     /// Per slot: its bucket link and scheduled tick. Only holds filed slots
     /// (live or dead) at indices below its length.
     nodes: Vec<Node>,
@@ -132,6 +134,7 @@ impl TimerWheel {
             current_dirty: false,
             heads: Box::new([NIL; LEVELS * BUCKETS]),
             occupied: [0; LEVELS],
+            levels: 0,
             nodes: Vec::new(),
             live: 0,
             checked: Vec::new(),
@@ -201,6 +204,7 @@ impl TimerWheel {
         // keep its place for any later tick: it is checked early, then refiled.
         if self.unwrap_tick(node.tick) <= tick {
             self.nodes[slot.index()].tick = wrap_tick(tick);
+            self.current_dirty |= tick <= self.elapsed;
         } else {
             // An earlier deadline than the bucket allows: take the node out.
             // Only a reused slot with a shorter life than its last one gets here.
@@ -256,7 +260,9 @@ impl TimerWheel {
     ///
     /// `now` should not go backwards; an earlier `now` checks nothing.
     pub fn advance(&mut self, now: Timestamp, mut check: impl FnMut(Slot) -> Option<Timestamp>) {
-        if now < self.advanced_to {
+        // At the same time, only a slot filed in the current tick since can be
+        // due: every other bucket that could be was emptied last time.
+        if now < self.advanced_to || (now == self.advanced_to && !self.current_dirty) {
             return;
         }
         let target = now.as_nanos() >> self.shift;
@@ -305,6 +311,7 @@ impl TimerWheel {
     pub fn clear(&mut self) {
         self.heads.fill(NIL);
         self.occupied = [0; LEVELS];
+        self.levels = 0;
         self.nodes.clear();
         self.nodes.shrink_to(0);
         self.live = 0;
@@ -317,18 +324,16 @@ impl TimerWheel {
 
     /// The full tick of a node's stored low bits, near the wheel's clock.
     fn unwrap_tick(&self, stored: u32) -> u64 {
-        let low = u64::from(stored & TICK_MASK);
-        let base = self.elapsed & !u64::from(TICK_MASK);
-        // Filed ticks lie within a window of the clock; pick the nearest match.
-        let candidates = [
-            base.wrapping_sub(1 << 31) | low,
-            base | low,
-            (base + (1 << 31)) | low,
-        ];
-        candidates
-            .into_iter()
-            .min_by_key(|&t| t.abs_diff(self.elapsed))
-            .unwrap_or(low)
+        // Filed ticks lie within half the 31-bit range of the clock: the
+        // difference of the low bits, read as a signed 31-bit number, is the
+        // distance from the clock.
+        let diff = (stored.wrapping_sub(self.elapsed as u32) & TICK_MASK) as i64;
+        let diff = if diff >= 1 << 30 {
+            diff - (1 << 31)
+        } else {
+            diff
+        };
+        self.elapsed.wrapping_add_signed(diff)
     }
 
     /// Files `node` in the bucket for `tick`, relative to the clock.
@@ -344,6 +349,7 @@ impl TimerWheel {
         };
         *head = node;
         self.occupied[level] |= 1 << bucket;
+        self.levels |= 1 << level;
         if level == 0 && tick == self.elapsed {
             self.current_dirty = true;
         }
@@ -353,7 +359,10 @@ impl TimerWheel {
     /// than level 0's bucket for `target` itself: `(level, bucket, start tick)`.
     fn next_due(&self, target: u64) -> Option<(usize, usize, u64)> {
         let mut best: Option<(usize, usize, u64)> = None;
-        for level in 0..LEVELS {
+        let mut levels = self.levels;
+        while levels != 0 {
+            let level = levels.trailing_zeros() as usize;
+            levels &= levels - 1;
             let shift = level as u32 * DIGIT_BITS;
             let digit = (self.elapsed >> shift) & (BUCKETS as u64 - 1);
             let waiting = self.occupied[level] & (u64::MAX << digit);
@@ -391,6 +400,9 @@ impl TimerWheel {
         let head = &mut self.heads[level * BUCKETS + bucket];
         let mut at = std::mem::replace(head, NIL);
         self.occupied[level] &= !(1 << bucket);
+        if self.occupied[level] == 0 {
+            self.levels &= !(1 << level);
+        }
         while at != NIL {
             let Node { next, tick } = self.nodes[at as usize];
             self.nodes[at as usize] = UNFILED_NODE;
@@ -436,6 +448,9 @@ impl TimerWheel {
                 self.heads[index] = kept;
                 if kept == NIL {
                     self.occupied[level] &= !(1 << bucket);
+                    if self.occupied[level] == 0 {
+                        self.levels &= !(1 << level);
+                    }
                 }
             }
         }
