@@ -22,7 +22,9 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
-use support::{Deliberate, Removals, panic_message, wait_until, within_patience};
+use support::{
+    Deliberate, Removals, panic_message, panics_deliberately, wait_until, within_patience,
+};
 use tenure::{Cache, CacheBuilder, LruBound, RemovalCause};
 
 type Flights = Cache<u32, u32, LruBound>;
@@ -61,30 +63,20 @@ fn panicking_listener_cache() -> (Flights, Removals<u32, u32>) {
     (cache, removals)
 }
 
-fn panics(op: impl FnOnce()) -> bool {
-    match catch_unwind(AssertUnwindSafe(op)) {
-        Ok(()) => false,
-        Err(payload) => {
-            assert!(payload.is::<Deliberate>(), "an unexpected panic");
-            true
-        }
-    }
-}
-
 #[test]
 fn a_panicking_listener_gets_every_removal_then_its_panic_reaches_the_caller() {
     let (cache, removals) = panicking_listener_cache();
     cache.insert(1, 10);
     cache.insert(2, 20);
     // The eviction is done and delivered before the panic surfaces.
-    assert!(panics(|| {
+    assert!(panics_deliberately(|| {
         cache.insert(3, 30);
     }));
     assert_eq!(removals.take(), [(1, 10, RemovalCause::Capacity)]);
     assert_eq!(cache.len(), 2);
     assert_eq!(cache.get(&3), Some(30));
     // Two removals in one call: both delivered, one panic surfaces.
-    assert!(panics(|| cache.clear()));
+    assert!(panics_deliberately(|| cache.clear()));
     assert_eq!(
         removals.take_sorted(),
         [
@@ -96,7 +88,7 @@ fn a_panicking_listener_gets_every_removal_then_its_panic_reaches_the_caller() {
     // Still fully usable, including single-flight creation.
     assert_eq!(cache.get_or_create(4, || 40), 40);
     assert_eq!(cache.get(&4), Some(40));
-    assert!(panics(|| {
+    assert!(panics_deliberately(|| {
         cache.remove(&4);
     }));
     assert_eq!(removals.take(), [(4, 40, RemovalCause::Removed)]);
@@ -119,7 +111,7 @@ fn a_panicking_listener_during_creation_still_hands_the_value_to_waiters() {
     cache.insert(2, 20);
     // Storing the created value evicts 1; the listener's panic reaches the
     // creator only after the value is stored and the flight completed.
-    assert!(panics(|| {
+    assert!(panics_deliberately(|| {
         cache.get_or_create(3, || 30);
     }));
     assert_eq!(removals.take(), [(1, 10, RemovalCause::Capacity)]);

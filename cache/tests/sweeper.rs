@@ -13,14 +13,13 @@
 
 mod support;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
 use support::{
-    Deliberate, Removals, quiet_deliberate_panics, wait_for_sweeper_threads, wait_until,
-    within_patience,
+    Deliberate, Removals, panics_deliberately, quiet_deliberate_panics, wait_for_sweeper_threads,
+    wait_until, within_patience,
 };
 use tenure::{
     Cache, CacheBuilder, CacheConfig, ConfigError, Hybrid, ManualClock, Policy, RemovalCause,
@@ -71,16 +70,6 @@ fn panicking_listener(
 }
 
 /// Whether `op` panicked with [`Deliberate`] (any other panic fails the test).
-fn panics_deliberately(op: impl FnOnce()) -> bool {
-    match catch_unwind(AssertUnwindSafe(op)) {
-        Ok(()) => false,
-        Err(payload) => {
-            assert!(payload.is::<Deliberate>(), "an unexpected panic");
-            true
-        }
-    }
-}
-
 fn assert_all_expired(removals: &Removals<u32, u32>, keys: &[u32]) {
     let expected: Vec<_> = keys
         .iter()

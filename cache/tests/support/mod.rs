@@ -137,3 +137,14 @@ pub(crate) fn wait_for_sweeper_threads(n: usize, what: &str) {
     });
     let _ = (n, what);
 }
+
+/// Whether `op` panicked with [`Deliberate`] (any other panic fails the test).
+pub(crate) fn panics_deliberately(op: impl FnOnce()) -> bool {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(op)) {
+        Ok(()) => false,
+        Err(payload) => {
+            assert!(payload.is::<Deliberate>(), "an unexpected panic");
+            true
+        }
+    }
+}
