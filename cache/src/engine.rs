@@ -65,6 +65,8 @@ pub(crate) struct Core<P> {
     pub(crate) shards: Box<[ShardSize]>,
     /// Positions spanned in all shards.
     pub(crate) span: usize,
+    /// Shards being compacted.
+    pub(crate) compacting: usize,
     /// The most slots in use since the policy and the wheel last gave memory
     /// back (they are told to when it halves).
     pub(crate) slots_high: usize,
@@ -169,6 +171,7 @@ where
                 freed: Vec::new(),
                 shards: vec![ShardSize::default(); layout.shards()].into_boxed_slice(),
                 span: 0,
+                compacting: 0,
                 slots_high: 0,
                 len: 0,
             }),

@@ -299,16 +299,24 @@ mod tests {
     fn a_thread_registers_once_per_cache_and_closes_its_buffer_when_it_ends() {
         use crate::sync::{Mutex, thread};
 
-        let cache = ReadBuffers::new();
-        let registered = Mutex::new(Vec::new());
-        thread::scope(|s| {
-            s.spawn(|| {
-                for _ in 0..3 {
+        let cache = Arc::new(ReadBuffers::new());
+        let registered = Arc::new(Mutex::new(Vec::new()));
+        let spawn = |reads: u64, misses: u64| {
+            let (cache, registered) = (Arc::clone(&cache), Arc::clone(&registered));
+            thread::spawn(move || {
+                for _ in 0..reads {
                     cache.with_mine(|r| registered.lock().push(r), |mine| mine.count_hit());
                 }
-            });
-            s.spawn(|| cache.with_mine(|r| registered.lock().push(r), |mine| mine.count_miss()));
-        });
+                for _ in 0..misses {
+                    cache.with_mine(|r| registered.lock().push(r), |mine| mine.count_miss());
+                }
+            })
+        };
+        // Joining (unlike the end of a thread scope) waits for the thread's
+        // thread-local destructors, which close its buffers.
+        for handle in [spawn(3, 0), spawn(0, 1)] {
+            handle.join().expect("the thread ran");
+        }
         let registered = std::mem::take(&mut *registered.lock());
         assert_eq!(registered.len(), 2);
         assert!(registered.iter().all(|r| r.is_closed()));

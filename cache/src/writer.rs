@@ -244,7 +244,7 @@ where
     /// memory they no longer need.
     fn compact(&mut self) {
         let shards = self.core.shards.len();
-        if self.core.span <= 2 * self.core.len + MIN_WASTE * shards {
+        if self.core.compacting == 0 && self.core.span <= 2 * self.core.len + MIN_WASTE * shards {
             return;
         }
         // This write may have freed positions whose old entries still have
@@ -252,15 +252,21 @@ where
         if self.inner.tracks_reads {
             self.inner.drain(self.core, self.now);
         }
+        // A shard starts when it is sparse and goes on until it is dense.
         for shard in 0..shards {
-            let ShardSize { len, span, .. } = self.core.shards[shard];
-            if span > 2 * len + MIN_WASTE {
+            let ShardSize {
+                len,
+                span,
+                compacting,
+            } = self.core.shards[shard];
+            if compacting || span > 2 * len + MIN_WASTE {
                 self.compact_shard(shard, len);
             }
         }
+        // Shrinking copies what is kept, so it waits for a fifth to be gone.
         let widest = self.core.shards.iter().map(|s| s.span).max().unwrap_or(0);
         let slots = self.inner.layout.slots_for(widest);
-        if slots * 2 < self.core.slots_high {
+        if slots + slots / 4 < self.core.slots_high {
             self.core.policy.shrink_to(slots);
             if let Some(timers) = self.core.timers.as_mut() {
                 timers.shrink_to(slots);
@@ -278,7 +284,6 @@ where
         if !self.core.shards[shard].compacting {
             // Moves should fill the lowest holes: list them lowest last.
             self.core.free[shard] = table.free_positions().collect();
-            self.core.shards[shard].compacting = true;
         }
         let mut moves = 0;
         let mut span = table.trim();
@@ -313,7 +318,15 @@ where
         self.core.span -= before - span;
         let size = &mut self.core.shards[shard];
         size.span = span;
-        size.compacting = span > target;
+        let compacting = span > target;
+        if compacting != size.compacting {
+            size.compacting = compacting;
+            if compacting {
+                self.core.compacting += 1;
+            } else {
+                self.core.compacting -= 1;
+            }
+        }
         // Positions beyond the span are skipped when popped; once they are
         // most of the list, drop them and the memory.
         let free = &mut self.core.free[shard];
