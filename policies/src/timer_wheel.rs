@@ -240,13 +240,12 @@ impl TimerWheel {
             return false;
         }
         self.cancel(from);
-        self.schedule_tick(to, tick);
+        // The start of `from`'s tick: a lower bound of its deadline, as filed.
+        self.schedule(
+            to,
+            Timestamp::from_nanos(tick.saturating_mul(1 << self.shift)),
+        );
         true
-    }
-
-    fn schedule_tick(&mut self, slot: Slot, tick: u64) {
-        let deadline = Timestamp::from_nanos(tick.saturating_mul(1 << self.shift));
-        self.schedule(slot, deadline);
     }
 
     /// Moves the wheel's clock to `now` and calls `check(slot)` for every
