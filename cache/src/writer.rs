@@ -86,7 +86,7 @@ where
             self.core.span += 1;
             self.core.slots_high = self.core.slots_high.max(slot.index() + 1);
         }
-        self.core.policy.on_insert(slot, self.now);
+        self.core.policy.on_insert(slot, 1, self.now);
         if let (Some(timers), Some(deadline)) = (
             self.core.timers.as_mut(),
             inner.expiry.deadline(self.now, self.now),

@@ -587,12 +587,15 @@ struct Fifo {
 }
 
 impl Policy for Fifo {
-    fn on_insert(&mut self, slot: Slot, _now: Timestamp) {
+    fn on_insert(&mut self, slot: Slot, _weight: u32, _now: Timestamp) {
         self.order.push_back(slot);
     }
     fn on_access(&mut self, _slot: Slot, _now: Timestamp) {}
     fn on_remove(&mut self, slot: Slot) {
         self.order.remove(slot);
+    }
+    fn on_move(&mut self, from: Slot, to: Slot, _now: Timestamp) {
+        self.order.move_slot(from, to);
     }
     fn next_victim(&self) -> Option<Slot> {
         (self.order.len() > self.capacity)
@@ -677,8 +680,11 @@ impl Policy for TimedFifo {
     fn expiry(&self) -> tenure::Expiry {
         self.expiry
     }
-    fn on_insert(&mut self, slot: Slot, now: Timestamp) {
-        self.fifo.on_insert(slot, now);
+    fn on_insert(&mut self, slot: Slot, weight: u32, now: Timestamp) {
+        self.fifo.on_insert(slot, weight, now);
+    }
+    fn on_move(&mut self, from: Slot, to: Slot, now: Timestamp) {
+        self.fifo.on_move(from, to, now);
     }
     fn on_access(&mut self, slot: Slot, now: Timestamp) {
         self.fifo.on_access(slot, now);

@@ -36,8 +36,8 @@ impl Policy for AnyPolicy {
         each!(self, p => p.expiry())
     }
 
-    fn on_insert(&mut self, slot: Slot, now: Timestamp) {
-        each!(self, p => p.on_insert(slot, now))
+    fn on_insert(&mut self, slot: Slot, weight: u32, now: Timestamp) {
+        each!(self, p => p.on_insert(slot, weight, now))
     }
 
     #[inline]

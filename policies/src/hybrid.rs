@@ -18,8 +18,8 @@ use crate::{Expiry, LruBound, Policy, PolicyError, Slot, Timestamp};
 ///
 /// let mut p = Hybrid::new(Duration::from_secs(60), 1)?;
 /// let t0 = Timestamp::ZERO;
-/// p.on_insert(Slot::new(0), t0);
-/// p.on_insert(Slot::new(1), t0);
+/// p.on_insert(Slot::new(0), 1, t0);
+/// p.on_insert(Slot::new(1), 1, t0);
 /// assert_eq!(p.next_victim(), Some(Slot::new(0)));
 /// assert_eq!(p.expiry().deadline(t0, t0), Some(t0 + Duration::from_secs(60)));
 /// # Ok::<(), tenure_policies::PolicyError>(())
@@ -81,8 +81,8 @@ impl Policy for Hybrid {
         self.expiry
     }
 
-    fn on_insert(&mut self, slot: Slot, now: Timestamp) {
-        self.lru.on_insert(slot, now);
+    fn on_insert(&mut self, slot: Slot, weight: u32, now: Timestamp) {
+        self.lru.on_insert(slot, weight, now);
     }
 
     #[inline]

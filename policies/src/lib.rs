@@ -11,7 +11,9 @@ mod policy;
 mod sliding_ttl;
 mod slot_list;
 mod time;
+mod timed;
 mod timer_wheel;
+mod weights;
 
 pub use any_policy::AnyPolicy;
 pub use error::PolicyError;
@@ -22,4 +24,6 @@ pub use policy::{Policy, RemovalCause};
 pub use sliding_ttl::SlidingTtl;
 pub use slot_list::{Slot, SlotList, ensure_slot};
 pub use time::Timestamp;
+pub use timed::Timed;
 pub use timer_wheel::TimerWheel;
+pub use weights::Weights;

@@ -1,17 +1,18 @@
-use crate::{Policy, PolicyError, Slot, SlotList, Timestamp};
+use crate::{Policy, PolicyError, Slot, SlotList, Timestamp, Weights};
 
-/// Least-recently-used bound: holds at most `capacity` entries; inserting one
-/// more evicts the entry read or written longest ago. Entries never expire.
+/// Least-recently-used bound: holds at most `capacity` entries (or total
+/// weight, with a weigher); going over evicts the entries read or written
+/// longest ago. Entries never expire.
 ///
 /// ```
 /// use tenure_policies::{LruBound, Policy, Slot, Timestamp};
 ///
 /// let mut lru = LruBound::new(2)?;
 /// let now = Timestamp::ZERO;
-/// lru.on_insert(Slot::new(0), now);
-/// lru.on_insert(Slot::new(1), now);
+/// lru.on_insert(Slot::new(0), 1, now);
+/// lru.on_insert(Slot::new(1), 1, now);
 /// lru.on_access(Slot::new(0), now);
-/// lru.on_insert(Slot::new(2), now);
+/// lru.on_insert(Slot::new(2), 1, now);
 /// assert_eq!(lru.next_victim(), Some(Slot::new(1)));
 /// # Ok::<(), tenure_policies::PolicyError>(())
 /// ```
@@ -19,6 +20,7 @@ use crate::{Policy, PolicyError, Slot, SlotList, Timestamp};
 pub struct LruBound {
     capacity: usize,
     order: SlotList,
+    weights: Weights,
 }
 
 impl LruBound {
@@ -31,6 +33,7 @@ impl LruBound {
         Ok(LruBound {
             capacity: checked_capacity(capacity)?,
             order: SlotList::new(),
+            weights: Weights::new(),
         })
     }
 
@@ -53,8 +56,9 @@ pub(crate) fn checked_capacity(capacity: usize) -> Result<usize, PolicyError> {
 }
 
 impl Policy for LruBound {
-    fn on_insert(&mut self, slot: Slot, _now: Timestamp) {
+    fn on_insert(&mut self, slot: Slot, weight: u32, _now: Timestamp) {
         self.order.push_back(slot);
+        self.weights.add(slot, weight);
     }
 
     #[inline]
@@ -64,18 +68,21 @@ impl Policy for LruBound {
 
     fn on_remove(&mut self, slot: Slot) {
         self.order.remove(slot);
+        self.weights.remove(slot);
     }
 
     fn on_move(&mut self, from: Slot, to: Slot, _now: Timestamp) {
         self.order.move_slot(from, to);
+        self.weights.move_slot(from, to);
     }
 
     fn shrink_to(&mut self, slots: usize) {
         self.order.shrink_to(slots);
+        self.weights.shrink_to(slots);
     }
 
     fn next_victim(&self) -> Option<Slot> {
-        (self.order.len() > self.capacity)
+        (self.weights.total() > self.capacity as u64)
             .then(|| self.order.front())
             .flatten()
     }

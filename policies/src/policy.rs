@@ -44,7 +44,10 @@ impl RemovalCause {
 /// exact whatever order reads arrive in). A policy only bounds the cache.
 ///
 /// Contract:
-/// - `on_insert` is called once for each new entry, `on_remove` once when it
+/// - `on_insert` is called once for each new entry, with its weight (1 unless
+///   the cache was given a weigher; a bounded policy holds at most its capacity
+///   in total weight, and [`Weights`](crate::Weights) keeps the sums),
+///   `on_remove` once when it
 ///   leaves (for any cause, including ones the policy itself proposed), and
 ///   `on_move` when the cache moves a live entry to another slot to give memory
 ///   back.
@@ -61,27 +64,37 @@ impl RemovalCause {
 ///
 /// # Your own policy
 ///
-/// A FIFO bound (evict the oldest insertion, ignore reads), using [`SlotList`](crate::SlotList):
+/// A FIFO bound (evict the oldest insertion, ignore reads), using
+/// [`SlotList`](crate::SlotList) for the order and [`Weights`](crate::Weights) for the bound:
 ///
 /// ```
-/// use tenure_policies::{Policy, Slot, SlotList, Timestamp};
+/// use tenure_policies::{Policy, Slot, SlotList, Timestamp, Weights};
 ///
-/// struct Fifo { capacity: usize, order: SlotList }
+/// struct Fifo { capacity: u64, order: SlotList, weights: Weights }
 ///
 /// impl Policy for Fifo {
 ///     fn tracks_reads(&self) -> bool { false }
-///     fn on_insert(&mut self, slot: Slot, _now: Timestamp) { self.order.push_back(slot); }
+///     fn on_insert(&mut self, slot: Slot, weight: u32, _now: Timestamp) {
+///         self.order.push_back(slot);
+///         self.weights.add(slot, weight);
+///     }
 ///     fn on_access(&mut self, _slot: Slot, _now: Timestamp) {}
-///     fn on_remove(&mut self, slot: Slot) { self.order.remove(slot); }
-///     fn on_move(&mut self, from: Slot, to: Slot, _now: Timestamp) { self.order.move_slot(from, to); }
+///     fn on_remove(&mut self, slot: Slot) {
+///         self.order.remove(slot);
+///         self.weights.remove(slot);
+///     }
+///     fn on_move(&mut self, from: Slot, to: Slot, _now: Timestamp) {
+///         self.order.move_slot(from, to);
+///         self.weights.move_slot(from, to);
+///     }
 ///     fn next_victim(&self) -> Option<Slot> {
-///         (self.order.len() > self.capacity).then(|| self.order.front()).flatten()
+///         (self.weights.total() > self.capacity).then(|| self.order.front()).flatten()
 ///     }
 /// }
 ///
-/// let mut fifo = Fifo { capacity: 1, order: SlotList::new() };
-/// fifo.on_insert(Slot::new(0), Timestamp::ZERO);
-/// fifo.on_insert(Slot::new(1), Timestamp::ZERO);
+/// let mut fifo = Fifo { capacity: 1, order: SlotList::new(), weights: Weights::new() };
+/// fifo.on_insert(Slot::new(0), 1, Timestamp::ZERO);
+/// fifo.on_insert(Slot::new(1), 1, Timestamp::ZERO);
 /// fifo.on_access(Slot::new(0), Timestamp::ZERO); // FIFO ignores reads
 /// assert_eq!(fifo.next_victim(), Some(Slot::new(0)));
 /// ```
@@ -98,8 +111,10 @@ pub trait Policy: Send + 'static {
         true
     }
 
-    /// A new entry was stored in `slot` at `now`.
-    fn on_insert(&mut self, slot: Slot, now: Timestamp);
+    /// A new entry weighing `weight` was stored in `slot` at `now`. A policy
+    /// that bounds the cache counts `weight` against its capacity; an entry
+    /// heavier than the whole capacity is proposed as the next victim at once.
+    fn on_insert(&mut self, slot: Slot, weight: u32, now: Timestamp);
 
     /// The entry in `slot` was read at or before `now`. Ignore slots you do not hold.
     fn on_access(&mut self, slot: Slot, now: Timestamp);
@@ -107,13 +122,10 @@ pub trait Policy: Send + 'static {
     /// The entry in `slot` left the cache.
     fn on_remove(&mut self, slot: Slot);
 
-    /// The live entry in `from` now lives in `to` (a free slot). The default
-    /// treats it as a removal and a new insertion, which forgets the entry's
-    /// place in the policy's order; override it to keep the place.
-    fn on_move(&mut self, from: Slot, to: Slot, now: Timestamp) {
-        self.on_remove(from);
-        self.on_insert(to, now);
-    }
+    /// The live entry in `from` now lives in `to` (a free slot): keep its
+    /// place in the policy's order, and its weight. The cache moves entries to
+    /// give memory back after it shrank.
+    fn on_move(&mut self, from: Slot, to: Slot, now: Timestamp);
 
     /// The entry to evict because the policy holds more than its bound, if any.
     fn next_victim(&self) -> Option<Slot>;

@@ -87,7 +87,7 @@ impl Policy for SlidingTtl {
         false
     }
 
-    fn on_insert(&mut self, _slot: Slot, _now: Timestamp) {}
+    fn on_insert(&mut self, _slot: Slot, _weight: u32, _now: Timestamp) {}
 
     fn on_access(&mut self, _slot: Slot, _now: Timestamp) {}
 

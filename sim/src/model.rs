@@ -277,7 +277,7 @@ impl PolicyModel {
             self.slots.push(entry);
         }
         self.len += 1;
-        self.policy.on_insert(Slot::new(index), self.now);
+        self.policy.on_insert(Slot::new(index), 1, self.now);
         if let (Some(timers), Some(deadline)) = (
             self.timers.as_mut(),
             self.expiry.deadline(self.now, self.now),
