@@ -32,8 +32,8 @@ pub use removals::RemovalListener;
 pub use stats::{CacheStats, RemovalCounts};
 pub use sweeper::{SweepIntervalError, Sweeper, SweeperError};
 pub use tenure_policies::{
-    AnyPolicy, Expiry, Hybrid, LruBound, Policy, PolicyError, RemovalCause, SlidingTtl, Slot,
-    SlotList, TimerWheel, Timestamp, ensure_slot,
+    AnyPolicy, Expiry, Hybrid, LruBound, NewEntry, Policy, PolicyError, RemovalCause, SlidingTtl,
+    Slot, SlotList, TimerWheel, Timestamp, ensure_slot,
 };
 pub use traits::{BoxCreate, KeyedResourceCache, KeyedResourceCacheExt};
 

@@ -14,7 +14,7 @@ use crate::engine::{Core, Inner, ShardSize};
 use crate::faults;
 use crate::removals::Removals;
 use crate::shard::Pos;
-use crate::{Policy, RemovalCause, Slot, Timestamp};
+use crate::{NewEntry, Policy, RemovalCause, Slot, Timestamp};
 
 /// Free positions a shard may carry beyond twice its entries before
 /// compaction gives them back.
@@ -86,7 +86,9 @@ where
             self.core.span += 1;
             self.core.slots_high = self.core.slots_high.max(slot.index() + 1);
         }
-        self.core.policy.on_insert(slot, 1, self.now);
+        self.core
+            .policy
+            .on_insert(slot, NewEntry::new(hash), self.now);
         if let (Some(timers), Some(deadline)) = (
             self.core.timers.as_mut(),
             inner.expiry.deadline(self.now, self.now),

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use support::Removals;
 use tenure::{
-    Cache, CacheBuilder, Hybrid, LruBound, ManualClock, Policy, RemovalCause, SlidingTtl, Slot,
-    SlotList, Timestamp,
+    Cache, CacheBuilder, Hybrid, LruBound, ManualClock, NewEntry, Policy, RemovalCause, SlidingTtl,
+    Slot, SlotList, Timestamp,
 };
 
 use RemovalCause::{Capacity, Cleared, Expired, Removed, Replaced};
@@ -587,7 +587,7 @@ struct Fifo {
 }
 
 impl Policy for Fifo {
-    fn on_insert(&mut self, slot: Slot, _weight: u32, _now: Timestamp) {
+    fn on_insert(&mut self, slot: Slot, _entry: NewEntry, _now: Timestamp) {
         self.order.push_back(slot);
     }
     fn on_access(&mut self, _slot: Slot, _now: Timestamp) {}
@@ -597,7 +597,7 @@ impl Policy for Fifo {
     fn on_move(&mut self, from: Slot, to: Slot, _now: Timestamp) {
         self.order.move_slot(from, to);
     }
-    fn next_victim(&self) -> Option<Slot> {
+    fn next_victim(&mut self) -> Option<Slot> {
         (self.order.len() > self.capacity)
             .then(|| self.order.front())
             .flatten()
@@ -680,8 +680,8 @@ impl Policy for TimedFifo {
     fn expiry(&self) -> tenure::Expiry {
         self.expiry
     }
-    fn on_insert(&mut self, slot: Slot, weight: u32, now: Timestamp) {
-        self.fifo.on_insert(slot, weight, now);
+    fn on_insert(&mut self, slot: Slot, entry: NewEntry, now: Timestamp) {
+        self.fifo.on_insert(slot, entry, now);
     }
     fn on_move(&mut self, from: Slot, to: Slot, now: Timestamp) {
         self.fifo.on_move(from, to, now);
@@ -692,7 +692,7 @@ impl Policy for TimedFifo {
     fn on_remove(&mut self, slot: Slot) {
         self.fifo.on_remove(slot);
     }
-    fn next_victim(&self) -> Option<Slot> {
+    fn next_victim(&mut self) -> Option<Slot> {
         self.fifo.next_victim()
     }
 }

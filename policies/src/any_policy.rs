@@ -1,4 +1,4 @@
-use crate::{Expiry, Hybrid, LruBound, Policy, SlidingTtl, Slot, Timestamp};
+use crate::{Expiry, Hybrid, LruBound, NewEntry, Policy, SlidingTtl, Slot, Timestamp};
 
 /// One of the built-in policies, chosen at run time (for example from a config
 /// file), as a single type callers can name: `Cache<K, V, AnyPolicy>`.
@@ -36,8 +36,8 @@ impl Policy for AnyPolicy {
         each!(self, p => p.expiry())
     }
 
-    fn on_insert(&mut self, slot: Slot, weight: u32, now: Timestamp) {
-        each!(self, p => p.on_insert(slot, weight, now))
+    fn on_insert(&mut self, slot: Slot, entry: NewEntry, now: Timestamp) {
+        each!(self, p => p.on_insert(slot, entry, now))
     }
 
     #[inline]
@@ -57,7 +57,7 @@ impl Policy for AnyPolicy {
         each!(self, p => p.on_move(from, to, now))
     }
 
-    fn next_victim(&self) -> Option<Slot> {
+    fn next_victim(&mut self) -> Option<Slot> {
         each!(self, p => p.next_victim())
     }
 

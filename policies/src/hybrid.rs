@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use crate::lru_bound::checked_capacity;
 use crate::sliding_ttl::checked_expiry;
-use crate::{Expiry, LruBound, Policy, PolicyError, Slot, Timestamp};
+use crate::{Expiry, LruBound, NewEntry, Policy, PolicyError, Slot, Timestamp};
 
 /// Sliding TTL and LRU bound at once: an entry leaves when it has been idle for
 /// `ttl` (cause `Expired`), when it is older than the optional `max_lifetime`
@@ -14,12 +14,12 @@ use crate::{Expiry, LruBound, Policy, PolicyError, Slot, Timestamp};
 ///
 /// ```
 /// use std::time::Duration;
-/// use tenure_policies::{Hybrid, Policy, Slot, Timestamp};
+/// use tenure_policies::{Hybrid, NewEntry, Policy, Slot, Timestamp};
 ///
 /// let mut p = Hybrid::new(Duration::from_secs(60), 1)?;
 /// let t0 = Timestamp::ZERO;
-/// p.on_insert(Slot::new(0), 1, t0);
-/// p.on_insert(Slot::new(1), 1, t0);
+/// p.on_insert(Slot::new(0), NewEntry::new(0), t0);
+/// p.on_insert(Slot::new(1), NewEntry::new(1), t0);
 /// assert_eq!(p.next_victim(), Some(Slot::new(0)));
 /// assert_eq!(p.expiry().deadline(t0, t0), Some(t0 + Duration::from_secs(60)));
 /// # Ok::<(), tenure_policies::PolicyError>(())
@@ -81,8 +81,8 @@ impl Policy for Hybrid {
         self.expiry
     }
 
-    fn on_insert(&mut self, slot: Slot, weight: u32, now: Timestamp) {
-        self.lru.on_insert(slot, weight, now);
+    fn on_insert(&mut self, slot: Slot, entry: NewEntry, now: Timestamp) {
+        self.lru.on_insert(slot, entry, now);
     }
 
     #[inline]
@@ -98,7 +98,7 @@ impl Policy for Hybrid {
         self.lru.on_move(from, to, now);
     }
 
-    fn next_victim(&self) -> Option<Slot> {
+    fn next_victim(&mut self) -> Option<Slot> {
         self.lru.next_victim()
     }
 

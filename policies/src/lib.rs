@@ -20,7 +20,7 @@ pub use error::PolicyError;
 pub use expiry::Expiry;
 pub use hybrid::Hybrid;
 pub use lru_bound::LruBound;
-pub use policy::{Policy, RemovalCause};
+pub use policy::{NewEntry, Policy, RemovalCause};
 pub use sliding_ttl::SlidingTtl;
 pub use slot_list::{Slot, SlotList, ensure_slot};
 pub use time::Timestamp;

@@ -1,18 +1,18 @@
-use crate::{Policy, PolicyError, Slot, SlotList, Timestamp, Weights};
+use crate::{NewEntry, Policy, PolicyError, Slot, SlotList, Timestamp, Weights};
 
 /// Least-recently-used bound: holds at most `capacity` entries (or total
 /// weight, with a weigher); going over evicts the entries read or written
 /// longest ago. Entries never expire.
 ///
 /// ```
-/// use tenure_policies::{LruBound, Policy, Slot, Timestamp};
+/// use tenure_policies::{LruBound, NewEntry, Policy, Slot, Timestamp};
 ///
 /// let mut lru = LruBound::new(2)?;
 /// let now = Timestamp::ZERO;
-/// lru.on_insert(Slot::new(0), 1, now);
-/// lru.on_insert(Slot::new(1), 1, now);
+/// lru.on_insert(Slot::new(0), NewEntry::new(0), now);
+/// lru.on_insert(Slot::new(1), NewEntry::new(1), now);
 /// lru.on_access(Slot::new(0), now);
-/// lru.on_insert(Slot::new(2), 1, now);
+/// lru.on_insert(Slot::new(2), NewEntry::new(2), now);
 /// assert_eq!(lru.next_victim(), Some(Slot::new(1)));
 /// # Ok::<(), tenure_policies::PolicyError>(())
 /// ```
@@ -56,9 +56,9 @@ pub(crate) fn checked_capacity(capacity: usize) -> Result<usize, PolicyError> {
 }
 
 impl Policy for LruBound {
-    fn on_insert(&mut self, slot: Slot, weight: u32, _now: Timestamp) {
+    fn on_insert(&mut self, slot: Slot, entry: NewEntry, _now: Timestamp) {
         self.order.push_back(slot);
-        self.weights.add(slot, weight);
+        self.weights.add(slot, entry.weight);
     }
 
     #[inline]
@@ -81,7 +81,7 @@ impl Policy for LruBound {
         self.weights.shrink_to(slots);
     }
 
-    fn next_victim(&self) -> Option<Slot> {
+    fn next_victim(&mut self) -> Option<Slot> {
         (self.weights.total() > self.capacity as u64)
             .then(|| self.order.front())
             .flatten()

@@ -1,5 +1,42 @@
 use crate::{Expiry, Slot, Timestamp};
 
+/// What a policy learns about an entry when it is stored.
+///
+/// ```
+/// use tenure_policies::NewEntry;
+///
+/// let entry = NewEntry::new(0x9e37_79b9).weighing(12);
+/// assert_eq!((entry.key_hash, entry.weight), (0x9e37_79b9, 12));
+/// assert_eq!(NewEntry::new(7).weight, 1);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewEntry {
+    /// A hash of the entry's key: the same for every entry of that key in this
+    /// cache, so a policy can remember keys it no longer holds (a frequency
+    /// sketch, a ghost queue). It may be weak (the simulator passes the key
+    /// number itself): mix it before relying on its bits.
+    pub key_hash: u64,
+    /// The entry's weight: 1 unless the cache was given a weigher.
+    pub weight: u32,
+}
+
+impl NewEntry {
+    /// An entry of weight 1 whose key hashes to `key_hash`.
+    #[inline]
+    pub const fn new(key_hash: u64) -> Self {
+        NewEntry {
+            key_hash,
+            weight: 1,
+        }
+    }
+
+    /// The same entry weighing `weight`.
+    #[inline]
+    pub const fn weighing(self, weight: u32) -> Self {
+        NewEntry { weight, ..self }
+    }
+}
+
 /// Why an entry left the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -44,9 +81,9 @@ impl RemovalCause {
 /// exact whatever order reads arrive in). A policy only bounds the cache.
 ///
 /// Contract:
-/// - `on_insert` is called once for each new entry, with its weight (1 unless
-///   the cache was given a weigher; a bounded policy holds at most its capacity
-///   in total weight, and [`Weights`](crate::Weights) keeps the sums),
+/// - `on_insert` is called once for each new entry, with its key's hash and its
+///   weight (1 unless the cache was given a weigher; a bounded policy holds at
+///   most its capacity in total weight, and [`Weights`](crate::Weights) keeps the sums),
 ///   `on_remove` once when it
 ///   leaves (for any cause, including ones the policy itself proposed), and
 ///   `on_move` when the cache moves a live entry to another slot to give memory
@@ -58,9 +95,11 @@ impl RemovalCause {
 ///   later on other threads, and `on_access` may name a slot the policy no longer
 ///   holds (the entry was removed since): ignore it. A reported slot is never one
 ///   that was reused for another entry since the read.
-/// - [`next_victim`](Policy::next_victim) only *proposes*; the cache removes the
-///   entry and then calls `on_remove`. It must stop proposing once the removals
-///   have brought the policy within its bound.
+/// - [`next_victim`](Policy::next_victim) names an entry the policy holds; the
+///   cache removes it and then calls `on_remove` before asking again. While
+///   looking, the policy may reorganise itself (move entries between queues,
+///   clear their marks). It must stop proposing once the removals have brought
+///   it within its bound.
 ///
 /// # Your own policy
 ///
@@ -68,15 +107,15 @@ impl RemovalCause {
 /// [`SlotList`](crate::SlotList) for the order and [`Weights`](crate::Weights) for the bound:
 ///
 /// ```
-/// use tenure_policies::{Policy, Slot, SlotList, Timestamp, Weights};
+/// use tenure_policies::{NewEntry, Policy, Slot, SlotList, Timestamp, Weights};
 ///
 /// struct Fifo { capacity: u64, order: SlotList, weights: Weights }
 ///
 /// impl Policy for Fifo {
 ///     fn tracks_reads(&self) -> bool { false }
-///     fn on_insert(&mut self, slot: Slot, weight: u32, _now: Timestamp) {
+///     fn on_insert(&mut self, slot: Slot, entry: NewEntry, _now: Timestamp) {
 ///         self.order.push_back(slot);
-///         self.weights.add(slot, weight);
+///         self.weights.add(slot, entry.weight);
 ///     }
 ///     fn on_access(&mut self, _slot: Slot, _now: Timestamp) {}
 ///     fn on_remove(&mut self, slot: Slot) {
@@ -87,14 +126,14 @@ impl RemovalCause {
 ///         self.order.move_slot(from, to);
 ///         self.weights.move_slot(from, to);
 ///     }
-///     fn next_victim(&self) -> Option<Slot> {
+///     fn next_victim(&mut self) -> Option<Slot> {
 ///         (self.weights.total() > self.capacity).then(|| self.order.front()).flatten()
 ///     }
 /// }
 ///
 /// let mut fifo = Fifo { capacity: 1, order: SlotList::new(), weights: Weights::new() };
-/// fifo.on_insert(Slot::new(0), 1, Timestamp::ZERO);
-/// fifo.on_insert(Slot::new(1), 1, Timestamp::ZERO);
+/// fifo.on_insert(Slot::new(0), NewEntry::new(10), Timestamp::ZERO);
+/// fifo.on_insert(Slot::new(1), NewEntry::new(11), Timestamp::ZERO);
 /// fifo.on_access(Slot::new(0), Timestamp::ZERO); // FIFO ignores reads
 /// assert_eq!(fifo.next_victim(), Some(Slot::new(0)));
 /// ```
@@ -111,10 +150,10 @@ pub trait Policy: Send + 'static {
         true
     }
 
-    /// A new entry weighing `weight` was stored in `slot` at `now`. A policy
-    /// that bounds the cache counts `weight` against its capacity; an entry
-    /// heavier than the whole capacity is proposed as the next victim at once.
-    fn on_insert(&mut self, slot: Slot, weight: u32, now: Timestamp);
+    /// A new entry was stored in `slot` at `now`. A policy that bounds the
+    /// cache counts `entry.weight` against its capacity; an entry heavier than
+    /// the whole capacity is proposed as the next victim at once.
+    fn on_insert(&mut self, slot: Slot, entry: NewEntry, now: Timestamp);
 
     /// The entry in `slot` was read at or before `now`. Ignore slots you do not hold.
     fn on_access(&mut self, slot: Slot, now: Timestamp);
@@ -128,7 +167,8 @@ pub trait Policy: Send + 'static {
     fn on_move(&mut self, from: Slot, to: Slot, now: Timestamp);
 
     /// The entry to evict because the policy holds more than its bound, if any.
-    fn next_victim(&self) -> Option<Slot>;
+    /// The cache calls it after every write until it returns `None`.
+    fn next_victim(&mut self) -> Option<Slot>;
 
     /// No slot at or above `slots` is in use any more: per-slot memory above it
     /// may be released. The default keeps it.

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use crate::{Expiry, Policy, PolicyError, Slot, Timestamp};
+use crate::{Expiry, NewEntry, Policy, PolicyError, Slot, Timestamp};
 
 /// Sliding time-to-live: an entry written or read at `t` expires at `t + ttl`;
 /// with [`with_max_lifetime`](SlidingTtl::with_max_lifetime), also at
@@ -87,7 +87,7 @@ impl Policy for SlidingTtl {
         false
     }
 
-    fn on_insert(&mut self, _slot: Slot, _weight: u32, _now: Timestamp) {}
+    fn on_insert(&mut self, _slot: Slot, _entry: NewEntry, _now: Timestamp) {}
 
     fn on_access(&mut self, _slot: Slot, _now: Timestamp) {}
 
@@ -95,7 +95,7 @@ impl Policy for SlidingTtl {
 
     fn on_move(&mut self, _from: Slot, _to: Slot, _now: Timestamp) {}
 
-    fn next_victim(&self) -> Option<Slot> {
+    fn next_victim(&mut self) -> Option<Slot> {
         None
     }
 }

@@ -1,4 +1,4 @@
-use crate::{Expiry, Policy, PolicyError, Slot, Timestamp};
+use crate::{Expiry, NewEntry, Policy, PolicyError, Slot, Timestamp};
 
 /// Any bounding policy with time rules added: the cache enforces `expiry` for
 /// its entries, while `policy` keeps its order and picks its victims.
@@ -73,8 +73,8 @@ impl<P: Policy> Policy for Timed<P> {
     }
 
     #[inline]
-    fn on_insert(&mut self, slot: Slot, weight: u32, now: Timestamp) {
-        self.policy.on_insert(slot, weight, now);
+    fn on_insert(&mut self, slot: Slot, entry: NewEntry, now: Timestamp) {
+        self.policy.on_insert(slot, entry, now);
     }
 
     #[inline]
@@ -92,7 +92,7 @@ impl<P: Policy> Policy for Timed<P> {
     }
 
     #[inline]
-    fn next_victim(&self) -> Option<Slot> {
+    fn next_victim(&mut self) -> Option<Slot> {
         self.policy.next_victim()
     }
 

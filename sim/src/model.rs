@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use foldhash::fast::FixedState;
 use tenure::{
-    AnyPolicy, Cache, CacheConfig, ConfigError, Expiry, ManualClock, Policy, Slot, TimerWheel,
-    Timestamp,
+    AnyPolicy, Cache, CacheConfig, ConfigError, Expiry, ManualClock, NewEntry, Policy, Slot,
+    TimerWheel, Timestamp,
 };
 
 /// A keyed cache under simulation: one lookup at a time, on a simulated clock.
@@ -277,7 +277,8 @@ impl PolicyModel {
             self.slots.push(entry);
         }
         self.len += 1;
-        self.policy.on_insert(Slot::new(index), 1, self.now);
+        self.policy
+            .on_insert(Slot::new(index), NewEntry::new(key), self.now);
         if let (Some(timers), Some(deadline)) = (
             self.timers.as_mut(),
             self.expiry.deadline(self.now, self.now),
