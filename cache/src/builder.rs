@@ -5,7 +5,7 @@ use std::hash::{BuildHasher, Hash};
 use std::time::Duration;
 
 use crate::clock::{Clock, CoarseClock};
-use crate::engine::Inner;
+use crate::engine::{Inner, Weigher};
 use crate::removals::RemovalListener;
 use crate::shard::Layout;
 use crate::sweeper::check_interval;
@@ -34,6 +34,7 @@ pub struct CacheBuilder<K, V, P, S = DefaultHashBuilder> {
     pub(crate) hasher: S,
     pub(crate) clock: Option<Arc<dyn Clock>>,
     pub(crate) listener: Option<RemovalListener<K, V>>,
+    pub(crate) weigher: Option<Weigher<K, V>>,
     pub(crate) shards: Option<usize>,
     pub(crate) sweep_interval: Option<Duration>,
     pub(crate) sweep_on_tokio: bool,
@@ -55,6 +56,7 @@ impl<K, V, P> CacheBuilder<K, V, P> {
             hasher: DefaultHashBuilder::default(),
             clock: None,
             listener: None,
+            weigher: None,
             shards: None,
             sweep_interval: None,
             sweep_on_tokio: false,
@@ -164,10 +166,41 @@ where
             hasher,
             clock: self.clock,
             listener: self.listener,
+            weigher: self.weigher,
             shards: self.shards,
             sweep_interval: self.sweep_interval,
             sweep_on_tokio: self.sweep_on_tokio,
         }
+    }
+
+    /// Weighs every entry with `weigher` as it is stored: the policy's capacity
+    /// is then a bound on the total weight, not on the number of entries, and
+    /// [`CacheStats::weighted_size`](crate::CacheStats::weighted_size) reports
+    /// the total. An entry heavier than the whole capacity is not kept: it is
+    /// removed as soon as it is stored, with cause
+    /// [`Capacity`](crate::RemovalCause::Capacity), and the other entries stay.
+    /// A weight of 0 counts nothing against the bound.
+    ///
+    /// The weigher runs with no lock held, once per stored value.
+    ///
+    /// ```
+    /// use tenure::{Cache, LruBound};
+    ///
+    /// let cache: Cache<&str, String, LruBound> = Cache::builder(LruBound::new(10)?)
+    ///     .weigher(|_key: &&str, value: &String| value.len() as u32)
+    ///     .build()?;
+    /// cache.insert("a", "four".to_string());
+    /// cache.insert("b", "five!".to_string());
+    /// assert_eq!(cache.stats().weighted_size, 9);
+    /// cache.insert("c", "two".to_string()); // 12 > 10: "a", read least recently, goes
+    /// assert_eq!((cache.contains("a"), cache.stats().weighted_size), (false, 8));
+    /// cache.insert("d", "eleven char".to_string()); // heavier than the capacity
+    /// assert!(!cache.contains("d") && cache.contains("b") && cache.contains("c"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn weigher(mut self, weigher: impl Fn(&K, &V) -> u32 + Send + Sync + 'static) -> Self {
+        self.weigher = Some(Box::new(weigher));
+        self
     }
 
     /// Builds the cache (and starts its sweeper, if one was asked for).
@@ -181,7 +214,14 @@ where
             .shards
             .unwrap_or_else(|| crate::sync::cpus().saturating_mul(4));
         let clock = self.clock.unwrap_or_else(|| Arc::new(CoarseClock::new()));
-        let inner = Inner::new(self.policy, shards, clock, self.hasher, self.listener);
+        let inner = Inner::new(
+            self.policy,
+            shards,
+            clock,
+            self.hasher,
+            self.listener,
+            self.weigher,
+        );
         let cache = Cache::from_inner(Arc::new(inner));
         if let Some(interval) = self.sweep_interval {
             cache.start_owned_sweeper(interval, self.sweep_on_tokio);

@@ -40,9 +40,13 @@ use crate::removals::{RemovalListener, Removals};
 use crate::shard::{Layout, Pos, Table};
 use crate::stats::{CacheStats, WriteCounters};
 use crate::sweeper::{Sweeper, Sweepers};
-use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, RwLock};
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock};
 use crate::writer::Writer;
 use crate::{Expiry, Policy, TimerWheel, Timestamp};
+use tenure_policies::Weights;
+
+/// Weighs an entry: what it counts against a weighted capacity.
+pub(crate) type Weigher<K, V> = Box<dyn Fn(&K, &V) -> u32 + Send + Sync>;
 
 /// Everything a write changes, behind the policy lock.
 pub(crate) struct Core<P> {
@@ -72,6 +76,8 @@ pub(crate) struct Core<P> {
     pub(crate) slots_high: usize,
     /// Entries held.
     pub(crate) len: usize,
+    /// Each entry's weight and their total.
+    pub(crate) weights: Weights,
 }
 
 /// How full one shard is, as the policy lock holder knows it.
@@ -108,6 +114,10 @@ pub(crate) struct Inner<K, V, P, S> {
     pub(crate) hasher: S,
     /// Entries held, published at the end of every write.
     pub(crate) len: AtomicUsize,
+    /// Their total weight, published with `len`.
+    pub(crate) weighted_size: AtomicU64,
+    /// Weighs each entry as it is stored; every entry weighs 1 without one.
+    pub(crate) weigher: Option<Weigher<K, V>>,
     /// Told of every removal, with no lock held.
     pub(crate) listener: Option<RemovalListener<K, V>>,
     /// Creations, failures and removals by cause.
@@ -152,6 +162,7 @@ where
         clock: Arc<dyn Clock>,
         hasher: S,
         listener: Option<RemovalListener<K, V>>,
+        weigher: Option<Weigher<K, V>>,
     ) -> Self {
         let layout = Layout::new(shards);
         let expiry = policy.expiry();
@@ -174,6 +185,7 @@ where
                 compacting: 0,
                 slots_high: 0,
                 len: 0,
+                weights: Weights::new(),
             }),
             reads: ReadBuffers::new(),
             expiry,
@@ -181,6 +193,8 @@ where
             clock,
             hasher,
             len: AtomicUsize::new(0),
+            weighted_size: AtomicU64::new(0),
+            weigher,
             listener,
             counters: WriteCounters::default(),
             sweepers: Sweepers::new(),
@@ -319,6 +333,8 @@ where
         faults::len_before_evict(|| self.len.store(w.len(), Ordering::Release));
         w.evict_over_bound();
         let removals = w.finish();
+        self.weighted_size
+            .store(core.weights.total(), Ordering::Release);
         self.len.store(core.len, Ordering::Release);
         (result, removals)
     }
@@ -346,8 +362,17 @@ where
                 misses += buffer.misses();
             }
         }
-        self.counters
-            .snapshot(hits, misses, self.len.load(Ordering::Acquire))
+        self.counters.snapshot(
+            hits,
+            misses,
+            self.len.load(Ordering::Acquire),
+            self.weighted_size.load(Ordering::Acquire),
+        )
+    }
+
+    /// The weight of an entry about to be stored (called with no lock held).
+    pub(crate) fn weigh(&self, key: &K, value: &V) -> u32 {
+        self.weigher.as_ref().map_or(1, |weigh| weigh(key, value))
     }
 
     /// Finds the value for `key`, a flight to wait on, or the right to create

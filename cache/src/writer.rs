@@ -60,10 +60,10 @@ where
         self.core.len
     }
 
-    /// Stores `value` under `key`; returns the value it replaced. Every entry
-    /// still held is live (expired ones were reclaimed first), so the replaced
-    /// value is too.
-    pub(crate) fn insert(&mut self, key: K, hash: u64, value: V) -> Option<V> {
+    /// Stores `value` under `key`, weighing `weight`; returns the value it
+    /// replaced. Every entry still held is live (expired ones were reclaimed
+    /// first), so the replaced value is too.
+    pub(crate) fn insert(&mut self, key: K, hash: u64, value: V, weight: u32) -> Option<V> {
         let inner = self.inner;
         let shard = inner.layout.shard_of(hash);
         let mut table = inner.tables[shard].write();
@@ -86,9 +86,9 @@ where
             self.core.span += 1;
             self.core.slots_high = self.core.slots_high.max(slot.index() + 1);
         }
-        self.core
-            .policy
-            .on_insert(slot, NewEntry::new(hash), self.now);
+        self.core.weights.add(slot, weight);
+        let entry = NewEntry::new(hash).weighing(weight);
+        self.core.policy.on_insert(slot, entry, self.now);
         if let (Some(timers), Some(deadline)) = (
             self.core.timers.as_mut(),
             inner.expiry.deadline(self.now, self.now),
@@ -270,6 +270,7 @@ where
         let slots = self.inner.layout.slots_for(widest);
         if slots + slots / 4 < self.core.slots_high {
             self.core.policy.shrink_to(slots);
+            self.core.weights.shrink_to(slots);
             if let Some(timers) = self.core.timers.as_mut() {
                 timers.shrink_to(slots);
             }
@@ -314,6 +315,7 @@ where
             }
             table.relocate(from, to, &inner.hasher);
             self.core.policy.on_move(source, target, self.now);
+            self.core.weights.move_slot(source, target);
             moves += 1;
             span = table.trim();
         }
@@ -344,6 +346,7 @@ where
     fn forget(&mut self, slot: Slot, cancel: bool) {
         let (shard, _) = self.inner.layout.locate(slot);
         self.core.shards[shard].len -= 1;
+        self.core.weights.remove(slot);
         self.core.policy.on_remove(slot);
         if cancel {
             if let Some(timers) = self.core.timers.as_mut() {

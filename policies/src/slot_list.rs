@@ -146,6 +146,25 @@ impl SlotList {
         self.link_back(slot);
     }
 
+    /// Puts `slot` first; if it is already in the list, moves it to the front.
+    pub fn push_front(&mut self, slot: Slot) {
+        if self.contains(slot) {
+            self.unlink(slot);
+        } else {
+            ensure_slot(&mut self.links, slot, DETACHED_LINK);
+        }
+        self.links[slot.index()] = Link {
+            prev: NIL,
+            next: self.head,
+        };
+        match self.head {
+            NIL => self.tail = slot.0,
+            head => self.links[head as usize].prev = slot.0,
+        }
+        self.head = slot.0;
+        self.len += 1;
+    }
+
     /// Moves `slot` to the back if it is in the list; does nothing otherwise.
     #[inline]
     pub fn move_to_back(&mut self, slot: Slot) {
@@ -264,7 +283,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn matches_a_vecdeque(ops in proptest::collection::vec((0u8..4, 0u32..12, 0u32..12), 0..200)) {
+        fn matches_a_vecdeque(ops in proptest::collection::vec((0u8..5, 0u32..12, 0u32..12), 0..200)) {
             let mut list = SlotList::new();
             let mut model: VecDeque<u32> = VecDeque::new();
             for (op, s, t) in ops {
@@ -281,6 +300,11 @@ mod tests {
                         model.retain(|&x| x != s);
                         model.push_back(s);
                         list.push_back(slot);
+                    }
+                    4 => {
+                        model.retain(|&x| x != s);
+                        model.push_front(s);
+                        list.push_front(slot);
                     }
                     1 => {
                         if let Some(i) = model.iter().position(|&x| x == s) {
