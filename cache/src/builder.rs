@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::clock::{Clock, CoarseClock};
 use crate::engine::{Inner, Weigher};
+use crate::expire::Expiry;
 use crate::removals::RemovalListener;
 use crate::shard::Layout;
 use crate::sweeper::check_interval;
@@ -35,6 +36,7 @@ pub struct CacheBuilder<K, V, P, S = DefaultHashBuilder> {
     pub(crate) clock: Option<Arc<dyn Clock>>,
     pub(crate) listener: Option<RemovalListener<K, V>>,
     pub(crate) weigher: Option<Weigher<K, V>>,
+    pub(crate) per_entry: Option<Box<dyn Expiry<K, V>>>,
     pub(crate) shards: Option<usize>,
     pub(crate) sweep_interval: Option<Duration>,
     pub(crate) sweep_on_tokio: bool,
@@ -57,6 +59,7 @@ impl<K, V, P> CacheBuilder<K, V, P> {
             clock: None,
             listener: None,
             weigher: None,
+            per_entry: None,
             shards: None,
             sweep_interval: None,
             sweep_on_tokio: false,
@@ -167,6 +170,7 @@ where
             clock: self.clock,
             listener: self.listener,
             weigher: self.weigher,
+            per_entry: self.per_entry,
             shards: self.shards,
             sweep_interval: self.sweep_interval,
             sweep_on_tokio: self.sweep_on_tokio,
@@ -203,6 +207,14 @@ where
         self
     }
 
+    /// Lets each entry choose its own deadline with `expiry`'s hooks (on
+    /// create, read and update), on top of the policy's time rules: the
+    /// earliest deadline wins. See [`Expiry`].
+    pub fn expire_after(mut self, expiry: impl Expiry<K, V>) -> Self {
+        self.per_entry = Some(Box::new(expiry));
+        self
+    }
+
     /// Builds the cache (and starts its sweeper, if one was asked for).
     ///
     /// # Errors
@@ -221,6 +233,7 @@ where
             self.hasher,
             self.listener,
             self.weigher,
+            self.per_entry,
         );
         let cache = Cache::from_inner(Arc::new(inner));
         if let Some(interval) = self.sweep_interval {

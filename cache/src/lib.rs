@@ -10,6 +10,7 @@ mod config;
 mod creation;
 mod duration;
 mod engine;
+mod expire;
 mod faults;
 mod flight;
 mod read_buffer;
@@ -28,12 +29,13 @@ pub use clock::TokioClock;
 pub use clock::{Clock, CoarseClock, ManualClock, SystemClock};
 pub use config::{CacheConfig, ConfigError, PolicyKind};
 pub use duration::{DurationError, HumanDuration};
+pub use expire::Expiry;
 pub use removals::RemovalListener;
 pub use stats::{CacheStats, RemovalCounts};
 pub use sweeper::{SweepIntervalError, Sweeper, SweeperError};
 pub use tenure_policies::{
-    AnyPolicy, Expiry, Hybrid, LruBound, NewEntry, Policy, PolicyError, RemovalCause, SlidingTtl,
-    Slot, SlotList, TimerWheel, Timestamp, ensure_slot,
+    AnyPolicy, Hybrid, LruBound, NewEntry, Policy, PolicyError, RemovalCause, SlidingTtl, Slot,
+    SlotList, TimerWheel, Timestamp, ensure_slot,
 };
 pub use traits::{BoxCreate, KeyedResourceCache, KeyedResourceCacheExt};
 

@@ -673,11 +673,11 @@ fn remove_and_insert_never_hand_out_or_replace_an_expired_value() {
 /// for any policy, with its own deadline structure.
 struct TimedFifo {
     fifo: Fifo,
-    expiry: tenure::Expiry,
+    expiry: tenure_policies::Expiry,
 }
 
 impl Policy for TimedFifo {
-    fn expiry(&self) -> tenure::Expiry {
+    fn expiry(&self) -> tenure_policies::Expiry {
         self.expiry
     }
     fn on_insert(&mut self, slot: Slot, entry: NewEntry, now: Timestamp) {
@@ -704,7 +704,7 @@ fn a_user_policy_gets_its_declared_time_rules_enforced_by_the_cache() {
             capacity: 2,
             order: SlotList::new(),
         },
-        expiry: tenure::Expiry {
+        expiry: tenure_policies::Expiry {
             ttl: Some(TTL),
             max_lifetime: None,
         },

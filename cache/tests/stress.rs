@@ -31,9 +31,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use tenure::{
-    Cache, Clock, Expiry, Hybrid, LruBound, ManualClock, Policy, RemovalCause, SlidingTtl,
-    Timestamp,
+    Cache, Clock, Hybrid, LruBound, ManualClock, Policy, RemovalCause, SlidingTtl, Timestamp,
 };
+use tenure_policies::Expiry;
 
 const THREADS: usize = 8;
 /// Threads `0..READERS` only read (`get`, `contains`).

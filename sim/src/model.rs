@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use foldhash::fast::FixedState;
 use tenure::{
-    AnyPolicy, Cache, CacheConfig, ConfigError, Expiry, ManualClock, NewEntry, Policy, Slot,
-    TimerWheel, Timestamp,
+    AnyPolicy, Cache, CacheConfig, ConfigError, ManualClock, NewEntry, Policy, Slot, TimerWheel,
+    Timestamp,
 };
+use tenure_policies::Expiry;
 
 /// A keyed cache under simulation: one lookup at a time, on a simulated clock.
 pub trait Model {
