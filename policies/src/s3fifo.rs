@@ -32,6 +32,10 @@ const PROMOTE_AT: u8 = 2;
 /// - the oldest entry of the main queue goes back to its back with its counter
 ///   lowered by one if the counter is above 0, else it is evicted.
 ///
+/// The paper's prose and some implementations promote an entry read once, and
+/// keep its count in the main queue; Algorithm 1 and the authors' simulator
+/// ask for two reads, as here.
+///
 /// As in the paper, an entry joins its queue once room has been made for it,
 /// so the evictions it causes never look at it. Unlike the paper, a promotion
 /// that fills the main queue does not also evict from the small queue: a policy
