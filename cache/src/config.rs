@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::sweeper::{SweepIntervalError, check_interval};
-use crate::{AnyPolicy, HumanDuration, Hybrid, LruBound, PolicyError, SlidingTtl};
+use crate::{AnyPolicy, Expiry, HumanDuration, Hybrid, LruBound, PolicyError, SlidingTtl};
+use tenure_policies::{S3Fifo, Sieve, Timed};
 
 /// Which built-in policy a [`CacheConfig`] selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +20,11 @@ pub enum PolicyKind {
     Lru,
     /// [`Hybrid`]: needs `ttl` and `capacity`; `max_lifetime` optional.
     Hybrid,
+    /// [`S3Fifo`]: needs `capacity`; `ttl` and `max_lifetime` optional.
+    #[serde(rename = "s3fifo")]
+    S3Fifo,
+    /// [`Sieve`]: needs `capacity`; `ttl` and `max_lifetime` optional.
+    Sieve,
 }
 
 impl fmt::Display for PolicyKind {
@@ -27,6 +33,8 @@ impl fmt::Display for PolicyKind {
             PolicyKind::SlidingTtl => "sliding-ttl",
             PolicyKind::Lru => "lru",
             PolicyKind::Hybrid => "hybrid",
+            PolicyKind::S3Fifo => "s3fifo",
+            PolicyKind::Sieve => "sieve",
         })
     }
 }
@@ -71,24 +79,25 @@ impl fmt::Display for PolicyKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
-    /// The policy: `"sliding-ttl"`, `"lru"` or `"hybrid"`.
+    /// The policy: `"sliding-ttl"`, `"lru"`, `"hybrid"`, `"s3fifo"` or `"sieve"`.
     #[serde(deserialize_with = "named::policy")]
     pub policy: PolicyKind,
-    /// Sliding time-to-live (sliding-ttl, hybrid).
+    /// Sliding time-to-live (sliding-ttl, hybrid; optional for s3fifo, sieve).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "named::ttl"
     )]
     pub ttl: Option<HumanDuration>,
-    /// Most entries held (lru, hybrid).
+    /// Most entries held (lru, hybrid, s3fifo, sieve).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "named::capacity"
     )]
     pub capacity: Option<usize>,
-    /// Absolute lifetime, however often an entry is read (sliding-ttl, hybrid).
+    /// Absolute lifetime, however often an entry is read (sliding-ttl, hybrid;
+    /// optional for s3fifo, sieve).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -229,6 +238,14 @@ impl CacheConfig {
                     None => p,
                 }
                 .into()
+            }
+            PolicyKind::S3Fifo => {
+                let p = S3Fifo::new(self.capacity.ok_or(missing("capacity"))?)?;
+                Timed::new(p, Expiry { ttl, max_lifetime })?.into()
+            }
+            PolicyKind::Sieve => {
+                let p = Sieve::new(self.capacity.ok_or(missing("capacity"))?)?;
+                Timed::new(p, Expiry { ttl, max_lifetime })?.into()
             }
         })
     }

@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use tenure::{AnyPolicy, Cache, CacheBuilder, CacheConfig, HumanDuration, PolicyKind};
+use tenure::{
+    AnyPolicy, Cache, CacheBuilder, CacheConfig, Expiry, HumanDuration, Policy, PolicyKind,
+};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -160,6 +162,47 @@ fn configs_round_trip_and_make_caches() {
     assert_hybrid(&CacheConfig::default(), HOUR, 10_000, None);
 }
 
+#[test]
+fn fifo_policies_need_a_capacity_and_take_optional_time_rules() {
+    let s3fifo = toml_config("policy = \"s3fifo\"\ncapacity = 1000");
+    assert_eq!(s3fifo.policy, PolicyKind::S3Fifo);
+    assert_eq!(s3fifo.policy.to_string(), "s3fifo");
+    match s3fifo.to_policy().unwrap() {
+        AnyPolicy::S3Fifo(p) => {
+            assert_eq!(p.policy().capacity(), 1000);
+            assert_eq!(p.expiry(), Expiry::NEVER);
+        }
+        other => panic!("expected S3-FIFO, got {other:?}"),
+    }
+
+    let sieve =
+        json_config(r#"{"policy": "sieve", "capacity": 64, "ttl": "90s", "max_lifetime": "1h"}"#);
+    assert_eq!(sieve.policy.to_string(), "sieve");
+    match sieve.to_policy().unwrap() {
+        AnyPolicy::Sieve(p) => {
+            assert_eq!(p.policy().capacity(), 64);
+            let rules = Expiry {
+                ttl: Some(Duration::from_secs(90)),
+                max_lifetime: Some(HOUR),
+            };
+            assert_eq!(p.expiry(), rules);
+        }
+        other => panic!("expected SIEVE, got {other:?}"),
+    }
+
+    for config in [s3fifo, sieve] {
+        let as_toml = toml::to_string(&config).unwrap();
+        assert_eq!(toml_config(&as_toml), config, "{as_toml}");
+        let cache = Cache::<u32, u32>::from_config(&config).unwrap();
+        for key in 0..2000 {
+            cache.insert(key, key);
+        }
+        let bound = config.capacity.unwrap();
+        assert!(cache.len() <= bound, "{} entries over {bound}", cache.len());
+        assert!(!cache.is_empty());
+    }
+}
+
 // ---------------------------------------------------------------- invalid configs
 
 /// An invalid config: its TOML form, and the field its error must name.
@@ -245,6 +288,36 @@ const INVALID_VALUES: &[Invalid] = &[
         "capacity too large",
         "policy = \"lru\"\ncapacity = 18446744073709551615",
         "`capacity`",
+    ),
+    invalid(
+        "s3fifo without capacity",
+        "policy = \"s3fifo\"",
+        "`capacity`",
+    ),
+    invalid(
+        "sieve without capacity",
+        "policy = \"sieve\"\nttl = \"1h\"",
+        "`capacity`",
+    ),
+    invalid(
+        "zero s3fifo capacity",
+        "policy = \"s3fifo\"\ncapacity = 0",
+        "`capacity`",
+    ),
+    invalid(
+        "sieve capacity too large",
+        "policy = \"sieve\"\ncapacity = 18446744073709551615",
+        "`capacity`",
+    ),
+    invalid(
+        "zero s3fifo ttl",
+        "policy = \"s3fifo\"\ncapacity = 5\nttl = \"0s\"",
+        "`ttl`",
+    ),
+    invalid(
+        "sieve max_lifetime < ttl",
+        "policy = \"sieve\"\ncapacity = 5\nttl = \"1h\"\nmax_lifetime = \"1m\"",
+        "`max_lifetime`",
     ),
 ];
 

@@ -128,6 +128,27 @@ impl SlotList {
         (self.head != NIL).then_some(Slot(self.head))
     }
 
+    /// The slot after `slot` (one step toward the back), or `None` if `slot`
+    /// is the back or not in the list.
+    ///
+    /// ```
+    /// use tenure_policies::{Slot, SlotList};
+    ///
+    /// let mut list = SlotList::new();
+    /// list.push_back(Slot::new(4));
+    /// list.push_back(Slot::new(2));
+    /// assert_eq!(list.after(Slot::new(4)), Some(Slot::new(2)));
+    /// assert_eq!(list.after(Slot::new(2)), None);
+    /// ```
+    #[inline]
+    pub fn after(&self, slot: Slot) -> Option<Slot> {
+        if !self.contains(slot) {
+            return None;
+        }
+        let next = self.links[slot.index()].next;
+        (next != NIL).then_some(Slot(next))
+    }
+
     /// Whether `slot` is in the list.
     #[inline]
     pub fn contains(&self, slot: Slot) -> bool {
@@ -323,6 +344,8 @@ mod tests {
                 prop_assert_eq!(list.iter().map(|s| s.0).collect::<Vec<_>>(), model.iter().copied().collect::<Vec<_>>());
                 for x in 0..12 {
                     prop_assert_eq!(list.contains(Slot::new(x)), model.contains(&x));
+                    let after = model.iter().position(|&y| y == x).and_then(|i| model.get(i + 1));
+                    prop_assert_eq!(list.after(Slot::new(x)).map(|s| s.0), after.copied());
                 }
             }
         }
