@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::sweeper::{SweepIntervalError, check_interval};
-use crate::{AnyPolicy, Expiry, HumanDuration, Hybrid, LruBound, PolicyError, SlidingTtl};
-use tenure_policies::{S3Fifo, Sieve, Timed};
+use crate::{AnyPolicy, HumanDuration, Hybrid, LruBound, PolicyError, SlidingTtl};
+use tenure_policies::{Expiry, S3Fifo, Sieve, Timed};
 
 /// Which built-in policy a [`CacheConfig`] selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
