@@ -8,9 +8,8 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use tenure::{
-    AnyPolicy, Cache, CacheBuilder, CacheConfig, Expiry, HumanDuration, Policy, PolicyKind,
-};
+use tenure::{AnyPolicy, Cache, CacheBuilder, CacheConfig, HumanDuration, Policy, PolicyKind};
+use tenure_policies::Expiry;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
