@@ -6,7 +6,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::sweeper::{SweepIntervalError, check_interval};
-use crate::{AnyPolicy, HumanDuration, Hybrid, LruBound, PolicyError, SlidingTtl};
+use tenure_policies::{Timed, TinyLfu};
+
+use crate::{AnyPolicy, Expiry, HumanDuration, Hybrid, LruBound, PolicyError, SlidingTtl};
 
 /// Which built-in policy a [`CacheConfig`] selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +21,9 @@ pub enum PolicyKind {
     Lru,
     /// [`Hybrid`]: needs `ttl` and `capacity`; `max_lifetime` optional.
     Hybrid,
+    /// [`TinyLfu`]: needs `capacity`; `ttl` and `max_lifetime` optional.
+    #[serde(rename = "tinylfu")]
+    TinyLfu,
 }
 
 impl fmt::Display for PolicyKind {
@@ -27,6 +32,7 @@ impl fmt::Display for PolicyKind {
             PolicyKind::SlidingTtl => "sliding-ttl",
             PolicyKind::Lru => "lru",
             PolicyKind::Hybrid => "hybrid",
+            PolicyKind::TinyLfu => "tinylfu",
         })
     }
 }
@@ -71,24 +77,25 @@ impl fmt::Display for PolicyKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
-    /// The policy: `"sliding-ttl"`, `"lru"` or `"hybrid"`.
+    /// The policy: `"sliding-ttl"`, `"lru"`, `"hybrid"` or `"tinylfu"`.
     #[serde(deserialize_with = "named::policy")]
     pub policy: PolicyKind,
-    /// Sliding time-to-live (sliding-ttl, hybrid).
+    /// Sliding time-to-live (sliding-ttl, hybrid; optional for tinylfu).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "named::ttl"
     )]
     pub ttl: Option<HumanDuration>,
-    /// Most entries held (lru, hybrid).
+    /// Most entries held (lru, hybrid, tinylfu).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "named::capacity"
     )]
     pub capacity: Option<usize>,
-    /// Absolute lifetime, however often an entry is read (sliding-ttl, hybrid).
+    /// Absolute lifetime, however often an entry is read (sliding-ttl, hybrid,
+    /// tinylfu).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -229,6 +236,10 @@ impl CacheConfig {
                     None => p,
                 }
                 .into()
+            }
+            PolicyKind::TinyLfu => {
+                let p = TinyLfu::new(self.capacity.ok_or(missing("capacity"))?)?;
+                Timed::new(p, Expiry { ttl, max_lifetime })?.into()
             }
         })
     }

@@ -1,4 +1,6 @@
-use crate::{Expiry, Hybrid, LruBound, NewEntry, Policy, SlidingTtl, Slot, Timestamp};
+use crate::{
+    Expiry, Hybrid, LruBound, NewEntry, Policy, SlidingTtl, Slot, Timed, Timestamp, TinyLfu,
+};
 
 /// One of the built-in policies, chosen at run time (for example from a config
 /// file), as a single type callers can name: `Cache<K, V, AnyPolicy>`.
@@ -19,6 +21,8 @@ pub enum AnyPolicy {
     LruBound(LruBound),
     /// See [`Hybrid`].
     Hybrid(Hybrid),
+    /// See [`TinyLfu`]; with time rules if any were given.
+    TinyLfu(Timed<TinyLfu>),
 }
 
 macro_rules! each {
@@ -27,6 +31,7 @@ macro_rules! each {
             AnyPolicy::SlidingTtl($p) => $body,
             AnyPolicy::LruBound($p) => $body,
             AnyPolicy::Hybrid($p) => $body,
+            AnyPolicy::TinyLfu($p) => $body,
         }
     };
 }
@@ -81,5 +86,17 @@ impl From<LruBound> for AnyPolicy {
 impl From<Hybrid> for AnyPolicy {
     fn from(p: Hybrid) -> Self {
         AnyPolicy::Hybrid(p)
+    }
+}
+
+impl From<TinyLfu> for AnyPolicy {
+    fn from(p: TinyLfu) -> Self {
+        AnyPolicy::TinyLfu(Timed::untimed(p))
+    }
+}
+
+impl From<Timed<TinyLfu>> for AnyPolicy {
+    fn from(p: Timed<TinyLfu>) -> Self {
+        AnyPolicy::TinyLfu(p)
     }
 }

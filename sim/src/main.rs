@@ -68,7 +68,7 @@ struct ReplayArgs {
     /// Eviction policy (overrides the config file's).
     #[arg(long)]
     policy: Option<PolicyArg>,
-    /// Most entries held, for lru and hybrid.
+    /// Most entries held, for lru, hybrid and tinylfu.
     #[arg(long, value_name = "N")]
     capacity: Option<usize>,
     /// Sliding time-to-live, for sliding-ttl and hybrid [default without --config: 1h].
@@ -115,6 +115,7 @@ enum PolicyArg {
     Lru,
     SlidingTtl,
     Hybrid,
+    Tinylfu,
 }
 
 fn parse_scale(text: &str) -> Result<f64, String> {
@@ -200,6 +201,7 @@ fn replay(args: ReplayArgs) -> Result<(), SimError> {
             PolicyArg::Lru => PolicyKind::Lru,
             PolicyArg::SlidingTtl => PolicyKind::SlidingTtl,
             PolicyArg::Hybrid => PolicyKind::Hybrid,
+            PolicyArg::Tinylfu => PolicyKind::TinyLfu,
         }),
         capacity: args.capacity,
         ttl: args.ttl,

@@ -107,7 +107,8 @@ pub fn resolve_config(
     config.sweep_interval = sweep_interval.or(config.sweep_interval);
     // Only a flags-only run gets the documented `--ttl` default: a config file
     // is taken as the library would take it.
-    if file.is_none() && config.ttl.is_none() && config.policy != PolicyKind::Lru {
+    let needs_ttl = matches!(config.policy, PolicyKind::SlidingTtl | PolicyKind::Hybrid);
+    if file.is_none() && config.ttl.is_none() && needs_ttl {
         config.ttl = Some(HumanDuration(DEFAULT_TTL));
     }
     config.to_policy()?;
