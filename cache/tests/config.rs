@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use tenure::{AnyPolicy, Cache, CacheBuilder, CacheConfig, HumanDuration, PolicyKind};
+use tenure::{AnyPolicy, Cache, CacheBuilder, CacheConfig, HumanDuration, Policy, PolicyKind};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -160,6 +160,36 @@ fn configs_round_trip_and_make_caches() {
     assert_hybrid(&CacheConfig::default(), HOUR, 10_000, None);
 }
 
+#[test]
+fn tinylfu_needs_only_a_capacity_and_takes_optional_time_rules() {
+    let plain = toml_config("policy = \"tinylfu\"\ncapacity = 5000");
+    assert_eq!(plain.policy, PolicyKind::TinyLfu);
+    assert_eq!(plain.policy.to_string(), "tinylfu");
+    match plain.to_policy().unwrap() {
+        AnyPolicy::TinyLfu(p) => {
+            assert_eq!(p.policy().capacity(), 5000);
+            assert!(!p.expiry().uses_time());
+        }
+        other => panic!("expected tinylfu, got {other:?}"),
+    }
+    let as_json = serde_json::to_string(&plain).unwrap();
+    assert!(as_json.contains(r#""policy":"tinylfu""#), "{as_json}");
+
+    let timed =
+        json_config(r#"{"policy": "tinylfu", "capacity": 300, "ttl": "1h", "max_lifetime": "1d"}"#);
+    match timed.to_policy().unwrap() {
+        AnyPolicy::TinyLfu(p) => {
+            assert_eq!(p.policy().capacity(), 300);
+            assert_eq!(p.expiry().ttl, Some(HOUR));
+            assert_eq!(p.expiry().max_lifetime, Some(24 * HOUR));
+        }
+        other => panic!("expected tinylfu, got {other:?}"),
+    }
+    let cache = Cache::<u32, u32>::from_config(&timed).unwrap();
+    cache.insert(1, 1);
+    assert_eq!(cache.get(&1), Some(1));
+}
+
 // ---------------------------------------------------------------- invalid configs
 
 /// An invalid config: its TOML form, and the field its error must name.
@@ -216,6 +246,21 @@ const INVALID_VALUES: &[Invalid] = &[
         "`ttl`",
     ),
     invalid("lru without capacity", "policy = \"lru\"", "`capacity`"),
+    invalid(
+        "tinylfu without capacity",
+        "policy = \"tinylfu\"\nttl = \"1h\"",
+        "`capacity`",
+    ),
+    invalid(
+        "zero tinylfu capacity",
+        "policy = \"tinylfu\"\ncapacity = 0",
+        "`capacity`",
+    ),
+    invalid(
+        "tinylfu max_lifetime < ttl",
+        "policy = \"tinylfu\"\ncapacity = 5\nttl = \"1h\"\nmax_lifetime = \"1m\"",
+        "`max_lifetime`",
+    ),
     invalid(
         "hybrid without capacity",
         "policy = \"hybrid\"\nttl = \"1h\"",

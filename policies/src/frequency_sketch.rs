@@ -43,7 +43,13 @@ impl FrequencySketch {
     /// A sketch that grows to about one word per entry for up to `capacity`
     /// entries.
     pub(crate) fn new(capacity: usize, use_doorkeeper: bool) -> Self {
-        let max_words = capacity.clamp(MIN_WORDS, 1 << 30).next_power_of_two();
+        let mult: usize = std::env::var("TLFU_WORDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        let max_words = (capacity * mult)
+            .clamp(MIN_WORDS, 1 << 30)
+            .next_power_of_two();
         let mut sketch = FrequencySketch {
             table: Vec::new(),
             doorkeeper: Vec::new(),
@@ -53,7 +59,7 @@ impl FrequencySketch {
             max_words,
             use_doorkeeper,
         };
-        sketch.resize(MIN_WORDS.max(max_words.min(1024)));
+        sketch.resize(MIN_WORDS.max(max_words.min(1024 * mult)));
         sketch
     }
 
@@ -73,10 +79,19 @@ impl FrequencySketch {
         }
         self.block_mask = (words / BLOCK_WORDS) as u64 - 1;
         self.additions = 0;
-        self.sample_size = u32::try_from(words.saturating_mul(10)).unwrap_or(u32::MAX);
+        let factor: usize = std::env::var("TLFU_SAMPLE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10);
+        let mult: usize = std::env::var("TLFU_WORDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        self.sample_size = u32::try_from((words / mult).saturating_mul(factor)).unwrap_or(u32::MAX);
     }
 
     /// Increments between halvings: about ten per entry the table is sized for.
+    #[cfg(test)]
     pub(crate) fn sample_size(&self) -> u32 {
         self.sample_size
     }
@@ -134,8 +149,9 @@ impl FrequencySketch {
             if least == 15 {
                 return;
             }
+            let cons = std::env::var("TLFU_CONS").map_or(true, |v| v != "0");
             for (&(w, s), &v) in counters.iter().zip(&values) {
-                if v == least {
+                if (v == least || !cons) && v < 15 {
                     self.table[w] += 1 << s;
                 }
             }

@@ -59,18 +59,31 @@ impl Tuning {
 /// ```
 /// use tenure_policies::{NewEntry, Policy, Slot, Timestamp, TinyLfu};
 ///
-/// let mut lfu = TinyLfu::new(2)?;
-/// let now = Timestamp::ZERO;
-/// lfu.on_insert(Slot::new(0), NewEntry::new(10), now);
-/// lfu.on_insert(Slot::new(1), NewEntry::new(11), now);
-/// for _ in 0..3 {
-///     lfu.on_access(Slot::new(0), now);
-///     lfu.on_access(Slot::new(1), now);
+/// /// Stores key `n` in slot `n`; returns the slots evicted to make room.
+/// fn insert(lfu: &mut TinyLfu, n: u32) -> Vec<u32> {
+///     lfu.on_insert(Slot::new(n), NewEntry::new(n.into()), Timestamp::ZERO);
+///     let mut evicted = Vec::new();
+///     while let Some(victim) = lfu.next_victim() {
+///         lfu.on_remove(victim);
+///         evicted.push(victim.index() as u32);
+///     }
+///     evicted
 /// }
-/// assert_eq!(lfu.next_victim(), None);
-/// // A key never seen before does not push out a popular one.
-/// lfu.on_insert(Slot::new(2), NewEntry::new(12), now);
-/// assert_eq!(lfu.next_victim(), Some(Slot::new(2)));
+///
+/// let mut lfu = TinyLfu::new(100)?;
+/// // 100 keys, each read a few times.
+/// for n in 0..100 {
+///     assert!(insert(&mut lfu, n).is_empty());
+/// }
+/// for _ in 0..3 {
+///     for n in 0..100 {
+///         lfu.on_access(Slot::new(n), Timestamp::ZERO);
+///     }
+/// }
+/// // A scan of 500 keys seen once pushes out at most the window's one
+/// // popular entry; an LRU would have lost all 100.
+/// let evicted: Vec<u32> = (100..600).flat_map(|n| insert(&mut lfu, n)).collect();
+/// assert!(evicted.iter().filter(|&&n| n < 100).count() <= 1);
 /// # Ok::<(), tenure_policies::PolicyError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -171,20 +184,23 @@ impl TinyLfu {
         x ^= x >> 7;
         x ^= x << 17;
         self.random = x;
-        x & 127 == 0
+        let bits: u32 = std::env::var("TLFU_JBITS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(7);
+        x & ((1 << bits) - 1) == 0
     }
 
     /// Whether `candidate` should take the place of `victim` in the main space.
     fn admit(&mut self, candidate: Slot, victim: Slot) -> bool {
         let candidate = self.sketch.frequency(spread(self.entries.hash(candidate)));
         let victim = self.sketch.frequency(spread(self.entries.hash(victim)));
-        if candidate > victim {
-            true
-        } else {
-            // A popular candidate is let in now and then, so keys crafted to
-            // collide with it in the sketch cannot keep it out for good.
-            candidate >= self.tuning.warm && self.rare_chance()
-        }
+        // A popular candidate facing a victim that looks more popular still is
+        // let in now and then, so keys crafted to inflate the victim's counts
+        // in the sketch cannot keep it out for good. Ties keep the victim:
+        // among equals (a loop) churning only costs hits.
+        candidate > victim
+            || (victim > candidate && candidate >= self.tuning.warm && self.rare_chance())
     }
 
     /// The main space's eviction candidate: its oldest probationary entry, or
@@ -355,8 +371,19 @@ impl HillClimber {
     fn new(capacity: u64, tuning: Tuning) -> Self {
         let restart_step = capacity as f64 * tuning.step;
         HillClimber {
-            period: u32::try_from(capacity.saturating_mul(tuning.period as u64).max(100))
-                .unwrap_or(u32::MAX),
+            period: u32::try_from(
+                capacity.saturating_mul(tuning.period as u64).clamp(
+                    std::env::var("TLFU_PMIN")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(100),
+                    std::env::var("TLFU_PMAX")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(u64::MAX),
+                ),
+            )
+            .unwrap_or(u32::MAX),
             hits: 0,
             misses: 0,
             previous_hit_ratio: 0.0,

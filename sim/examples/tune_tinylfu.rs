@@ -40,6 +40,24 @@ const CELLS: &[(&str, usize, f64, f64, f64)] = &[
 ];
 
 fn load(path: &Path) -> Vec<u64> {
+    let cached = std::env::temp_dir().join(format!(
+        "tune-tinylfu-{}.bin",
+        path.file_name()
+            .map_or("trace".into(), |n| n.to_string_lossy())
+    ));
+    if let Ok(bytes) = std::fs::read(&cached) {
+        return bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+    }
+    let keys = load_trace(path);
+    let bytes: Vec<u8> = keys.iter().flat_map(|k| k.to_le_bytes()).collect();
+    let _ = std::fs::write(&cached, bytes);
+    keys
+}
+
+fn load_trace(path: &Path) -> Vec<u64> {
     let trace = open_trace(path, TraceOptions::default())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut reader = trace.reader;
