@@ -26,7 +26,7 @@ const MIN_WORDS: usize = 8;
 pub(crate) struct FrequencySketch {
     table: Vec<u64>,
     /// A one-probe Bloom filter of the keys seen once since the last
-    /// halving, eight bits per counter word; empty if there is none.
+    /// halving, eight bits per counter word.
     doorkeeper: Vec<u64>,
     /// `table.len() / BLOCK_WORDS - 1`.
     block_mask: u64,
@@ -36,20 +36,13 @@ pub(crate) struct FrequencySketch {
     sample_size: u32,
     /// The most words the table may grow to.
     max_words: usize,
-    use_doorkeeper: bool,
 }
 
 impl FrequencySketch {
     /// A sketch that grows to about one word per entry for up to `capacity`
     /// entries.
-    pub(crate) fn new(capacity: usize, use_doorkeeper: bool) -> Self {
-        let mult: usize = std::env::var("TLFU_WORDS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
-        let max_words = (capacity * mult)
-            .clamp(MIN_WORDS, 1 << 30)
-            .next_power_of_two();
+    pub(crate) fn new(capacity: usize) -> Self {
+        let max_words = capacity.clamp(MIN_WORDS, 1 << 30).next_power_of_two();
         let mut sketch = FrequencySketch {
             table: Vec::new(),
             doorkeeper: Vec::new(),
@@ -57,9 +50,8 @@ impl FrequencySketch {
             additions: 0,
             sample_size: 0,
             max_words,
-            use_doorkeeper,
         };
-        sketch.resize(MIN_WORDS.max(max_words.min(1024 * mult)));
+        sketch.resize(max_words.min(1024));
         sketch
     }
 
@@ -74,20 +66,10 @@ impl FrequencySketch {
 
     fn resize(&mut self, words: usize) {
         self.table = vec![0; words];
-        if self.use_doorkeeper {
-            self.doorkeeper = vec![0; words.div_ceil(8)];
-        }
+        self.doorkeeper = vec![0; words.div_ceil(8)];
         self.block_mask = (words / BLOCK_WORDS) as u64 - 1;
         self.additions = 0;
-        let factor: usize = std::env::var("TLFU_SAMPLE")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(10);
-        let mult: usize = std::env::var("TLFU_WORDS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
-        self.sample_size = u32::try_from((words / mult).saturating_mul(factor)).unwrap_or(u32::MAX);
+        self.sample_size = u32::try_from(words.saturating_mul(10)).unwrap_or(u32::MAX);
     }
 
     /// Increments between halvings: about ten per entry the table is sized for.
@@ -96,16 +78,13 @@ impl FrequencySketch {
         self.sample_size
     }
 
-    /// The doorkeeper bit for `hash`: its word and mask, if there is a doorkeeper.
+    /// The doorkeeper bit for `hash`: its word and mask.
     #[inline]
-    fn door(&self, hash: u64) -> Option<(usize, u64)> {
-        if self.doorkeeper.is_empty() {
-            return None;
-        }
+    fn door(&self, hash: u64) -> (usize, u64) {
         // Bits independent of those that pick the counters.
         let bits = (self.doorkeeper.len() * 64).trailing_zeros();
         let bit = (hash.wrapping_mul(0xd6e8_feb8_6659_fd93) >> (64 - bits)) as usize;
-        Some((bit / 64, 1 << (bit % 64)))
+        (bit / 64, 1 << (bit % 64))
     }
 
     /// Where the four counters of `hash` are: (word, shift) pairs.
@@ -124,9 +103,8 @@ impl FrequencySketch {
     /// How often `hash` was seen lately (0 to 16).
     #[inline]
     pub(crate) fn frequency(&self, hash: u64) -> u32 {
-        let seen = self
-            .door(hash)
-            .map_or(0, |(d, mask)| u32::from(self.doorkeeper[d] & mask != 0));
+        let (d, mask) = self.door(hash);
+        let seen = u32::from(self.doorkeeper[d] & mask != 0);
         let least = self
             .counters(hash)
             .iter()
@@ -139,8 +117,8 @@ impl FrequencySketch {
     /// Records one more sighting of `hash`.
     #[inline]
     pub(crate) fn increment(&mut self, hash: u64) {
-        let door = self.door(hash);
-        if let Some((d, mask)) = door.filter(|&(d, mask)| self.doorkeeper[d] & mask == 0) {
+        let (d, mask) = self.door(hash);
+        if self.doorkeeper[d] & mask == 0 {
             self.doorkeeper[d] |= mask;
         } else {
             let counters = self.counters(hash);
@@ -149,9 +127,8 @@ impl FrequencySketch {
             if least == 15 {
                 return;
             }
-            let cons = std::env::var("TLFU_CONS").map_or(true, |v| v != "0");
             for (&(w, s), &v) in counters.iter().zip(&values) {
-                if (v == least || !cons) && v < 15 {
+                if v == least {
                     self.table[w] += 1 << s;
                 }
             }
@@ -186,7 +163,7 @@ mod tests {
 
     #[test]
     fn counts_what_it_sees_and_forgets_with_age() {
-        let mut sketch = FrequencySketch::new(1024, true);
+        let mut sketch = FrequencySketch::new(1024);
         for _ in 0..10 {
             sketch.increment(mix(1));
         }
@@ -203,7 +180,7 @@ mod tests {
 
     #[test]
     fn saturates_at_fifteen_plus_the_doorkeeper() {
-        let mut sketch = FrequencySketch::new(64, true);
+        let mut sketch = FrequencySketch::new(64);
         for _ in 0..40 {
             sketch.increment(mix(5));
         }

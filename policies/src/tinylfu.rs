@@ -2,41 +2,20 @@ use crate::frequency_sketch::FrequencySketch;
 use crate::lru_bound::checked_capacity;
 use crate::{NewEntry, Policy, PolicyError, Slot, Timestamp, Weights, ensure_slot};
 
-/// Tuning constants (temporary: overridable while measuring).
-#[derive(Debug, Clone, Copy)]
-struct Tuning {
-    window: f64,
-    step: f64,
-    decay: f64,
-    restart: f64,
-    period: f64,
-    doorkeeper: bool,
-    warm: u32,
-    protected: f64,
-    first_up: bool,
-}
-
-impl Tuning {
-    fn get() -> Tuning {
-        let var = |name: &str, default: f64| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default)
-        };
-        Tuning {
-            window: var("TLFU_WINDOW", 0.01),
-            step: var("TLFU_STEP", 0.0625),
-            decay: var("TLFU_DECAY", 0.98),
-            restart: var("TLFU_RESTART", 0.05),
-            period: var("TLFU_PERIOD", 10.0),
-            doorkeeper: var("TLFU_DOOR", 1.0) != 0.0,
-            warm: var("TLFU_WARM", 6.0) as u32,
-            protected: var("TLFU_PROT", 0.8),
-            first_up: var("TLFU_UP", 1.0) != 0.0,
-        }
-    }
-}
+/// The window's first share of the capacity; the hill climber moves it.
+const INITIAL_WINDOW: f64 = 0.01;
+/// The protected segment's share of the main space.
+const PROTECTED_SHARE: f64 = 0.8;
+/// The climber's first step, as a share of the capacity.
+const FIRST_STEP: f64 = 0.03;
+/// Each step is this fraction of the one before, so the window settles.
+const STEP_DECAY: f64 = 0.98;
+/// Lookups in a climber's sample, per unit of capacity.
+const SAMPLE_PER_CAPACITY: u64 = 10;
+/// A candidate at least this popular may be let in against a more popular
+/// victim, one time in `JITTER_ODDS`.
+const WARM: u32 = 6;
+const JITTER_ODDS: u64 = 1024;
 
 /// W-TinyLFU: a bound by total weight that admits a new entry into its main
 /// space only if the key has been wanted more often lately than the entry it
@@ -102,7 +81,6 @@ pub struct TinyLfu {
     climber: HillClimber,
     /// State of a small xorshift generator, for the rare random admission.
     random: u64,
-    tuning: Tuning,
 }
 
 /// Where an entry is.
@@ -135,20 +113,18 @@ impl TinyLfu {
     /// As [`new`](Self::new).
     pub fn with_seed(capacity: usize, seed: u64) -> Result<Self, PolicyError> {
         let capacity = checked_capacity(capacity)? as u64;
-        let tuning = Tuning::get();
-        let window_max = ((capacity as f64 * tuning.window) as u64).max(1);
+        let window_max = ((capacity as f64 * INITIAL_WINDOW) as u64).max(1);
         let mut policy = TinyLfu {
             capacity,
             seed: mix(seed ^ 0x5eed_7e4e_c0de_cafe),
             entries: Entries::default(),
             weights: Weights::new(),
-            sketch: FrequencySketch::new(capacity as usize, tuning.doorkeeper),
+            sketch: FrequencySketch::new(capacity as usize),
             window_max,
             protected_max: 0,
             oversized: None,
-            climber: HillClimber::new(capacity, tuning),
+            climber: HillClimber::new(capacity),
             random: mix(seed) | 1,
-            tuning,
         };
         policy.set_window(window_max);
         Ok(policy)
@@ -174,21 +150,17 @@ impl TinyLfu {
     fn set_window(&mut self, window_max: u64) {
         self.window_max = window_max.min(self.capacity);
         let main = self.capacity - self.window_max;
-        self.protected_max = (main as f64 * self.tuning.protected) as u64;
+        self.protected_max = (main as f64 * PROTECTED_SHARE) as u64;
     }
 
-    /// A fair coin with a 1-in-128 chance.
+    /// True one time in [`JITTER_ODDS`].
     fn rare_chance(&mut self) -> bool {
         let mut x = self.random;
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         self.random = x;
-        let bits: u32 = std::env::var("TLFU_JBITS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(7);
-        x & ((1 << bits) - 1) == 0
+        x % JITTER_ODDS == 0
     }
 
     /// Whether `candidate` should take the place of `victim` in the main space.
@@ -199,8 +171,7 @@ impl TinyLfu {
         // let in now and then, so keys crafted to inflate the victim's counts
         // in the sketch cannot keep it out for good. Ties keep the victim:
         // among equals (a loop) churning only costs hits.
-        candidate > victim
-            || (victim > candidate && candidate >= self.tuning.warm && self.rare_chance())
+        candidate > victim || (victim > candidate && candidate >= WARM && self.rare_chance())
     }
 
     /// The main space's eviction candidate: its oldest probationary entry, or
@@ -347,8 +318,8 @@ impl Policy for TinyLfu {
 }
 
 /// Adapts the window's size: after each sample of lookups, a step in the
-/// direction that last raised the hit ratio, smaller each time, and a full
-/// step again when the hit ratio jumps (the workload changed).
+/// direction that last raised the hit ratio (back if it fell), each step a
+/// little smaller than the last.
 #[derive(Debug, Clone)]
 struct HillClimber {
     /// Lookups per sample.
@@ -358,43 +329,19 @@ struct HillClimber {
     previous_hit_ratio: f64,
     /// The next step, in weight (negative shrinks the window).
     step: f64,
-    /// A full step.
-    restart_step: f64,
-    decay: f64,
-    restart: f64,
     /// Whether the cache has been full: before that, the hit ratio says
     /// nothing about the window.
     filled: bool,
 }
 
 impl HillClimber {
-    fn new(capacity: u64, tuning: Tuning) -> Self {
-        let restart_step = capacity as f64 * tuning.step;
+    fn new(capacity: u64) -> Self {
         HillClimber {
-            period: u32::try_from(
-                capacity.saturating_mul(tuning.period as u64).clamp(
-                    std::env::var("TLFU_PMIN")
-                        .ok()
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(100),
-                    std::env::var("TLFU_PMAX")
-                        .ok()
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(u64::MAX),
-                ),
-            )
-            .unwrap_or(u32::MAX),
+            period: u32::try_from(capacity.saturating_mul(SAMPLE_PER_CAPACITY)).unwrap_or(u32::MAX),
             hits: 0,
             misses: 0,
             previous_hit_ratio: 0.0,
-            step: if tuning.first_up {
-                restart_step
-            } else {
-                -restart_step
-            },
-            restart_step,
-            decay: tuning.decay,
-            restart: tuning.restart,
+            step: capacity as f64 * FIRST_STEP,
             filled: false,
         }
     }
@@ -416,13 +363,12 @@ impl HillClimber {
 
     fn climb(&mut self, lookups: u32) -> f64 {
         let hit_ratio = f64::from(self.hits) / f64::from(lookups);
-        let change = hit_ratio - self.previous_hit_ratio;
-        let step = if change >= 0.0 { self.step } else { -self.step };
-        self.step = if change.abs() >= self.restart {
-            self.restart_step.copysign(step)
+        let step = if hit_ratio >= self.previous_hit_ratio {
+            self.step
         } else {
-            step * self.decay
+            -self.step
         };
+        self.step = step * STEP_DECAY;
         self.previous_hit_ratio = hit_ratio;
         self.hits = 0;
         self.misses = 0;
