@@ -12,6 +12,9 @@ const FIRST_STEP: f64 = 0.03;
 const STEP_DECAY: f64 = 0.98;
 /// Lookups in a climber's sample, per unit of capacity.
 const SAMPLE_PER_CAPACITY: u64 = 10;
+/// The most lookups in a sample: a large cache still adapts within a few
+/// million lookups.
+const MAX_SAMPLE: u64 = 1 << 20;
 /// A candidate at least this popular may be let in against a more popular
 /// victim, one time in `JITTER_ODDS`.
 const WARM: u32 = 6;
@@ -337,7 +340,8 @@ struct HillClimber {
 impl HillClimber {
     fn new(capacity: u64) -> Self {
         HillClimber {
-            period: u32::try_from(capacity.saturating_mul(SAMPLE_PER_CAPACITY)).unwrap_or(u32::MAX),
+            period: u32::try_from(capacity.saturating_mul(SAMPLE_PER_CAPACITY).min(MAX_SAMPLE))
+                .unwrap_or(u32::MAX),
             hits: 0,
             misses: 0,
             previous_hit_ratio: 0.0,
