@@ -33,10 +33,16 @@ const JITTER_ODDS: u64 = 1024;
 /// cache no longer holds, so a popular key that was evicted wins its way back
 /// in, while a one-off scan cannot flush the main space.
 ///
-/// Every sample of about ten lookups per entry, a hill climber compares the
-/// sample's hit ratio with the last one and moves the window's share of the
-/// capacity a step in the direction that helped: recency-heavy workloads get
-/// a large window (LRU-like), frequency-heavy ones a small one.
+/// Every sample of about ten lookups per unit of capacity (at most about a
+/// million), a hill climber compares the sample's hit ratio with the last one
+/// and moves the window's share of the capacity a step in the direction that
+/// helped, each step a little smaller: recency-heavy workloads get a large
+/// window (LRU-like), frequency-heavy ones a small one. Reads (hits) and
+/// inserts (misses, in a cache that stores what it missed) are both counted
+/// as lookups of the key.
+///
+/// Per entry it keeps 12 bytes (list links, region and a 30-bit key hash),
+/// plus about 9 bytes of sketch per unit of capacity, up to one per entry held.
 ///
 /// ```
 /// use tenure_policies::{NewEntry, Policy, Slot, Timestamp, TinyLfu};
