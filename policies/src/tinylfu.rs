@@ -42,7 +42,8 @@ const JITTER_ODDS: u64 = 1024;
 /// as lookups of the key.
 ///
 /// Per entry it keeps 12 bytes (list links, region and a 30-bit key hash),
-/// plus about 9 bytes of sketch per unit of capacity, up to one per entry held.
+/// plus a sketch of 9 bytes per entry held (its size rounded up to a power of
+/// two, and at most the capacity's).
 ///
 /// ```
 /// use tenure_policies::{NewEntry, Policy, Slot, Timestamp, TinyLfu};
