@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::sweeper::{SweepIntervalError, check_interval};
 use crate::{AnyPolicy, HumanDuration, Hybrid, LruBound, PolicyError, SlidingTtl};
-use tenure_policies::{Expiry, S3Fifo, Sieve, Timed};
+use tenure_policies::{Expiry, S3Fifo, Sieve, Timed, TinyLfu};
 
 /// Which built-in policy a [`CacheConfig`] selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +25,9 @@ pub enum PolicyKind {
     S3Fifo,
     /// [`Sieve`]: needs `capacity`; `ttl` and `max_lifetime` optional.
     Sieve,
+    /// [`TinyLfu`]: needs `capacity`; `ttl` and `max_lifetime` optional.
+    #[serde(rename = "tinylfu")]
+    TinyLfu,
 }
 
 impl fmt::Display for PolicyKind {
@@ -35,6 +38,7 @@ impl fmt::Display for PolicyKind {
             PolicyKind::Hybrid => "hybrid",
             PolicyKind::S3Fifo => "s3fifo",
             PolicyKind::Sieve => "sieve",
+            PolicyKind::TinyLfu => "tinylfu",
         })
     }
 }
@@ -79,17 +83,17 @@ impl fmt::Display for PolicyKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
-    /// The policy: `"sliding-ttl"`, `"lru"`, `"hybrid"`, `"s3fifo"` or `"sieve"`.
+    /// The policy: `"sliding-ttl"`, `"lru"`, `"hybrid"`, `"tinylfu"`, `"s3fifo"` or `"sieve"`.
     #[serde(deserialize_with = "named::policy")]
     pub policy: PolicyKind,
-    /// Sliding time-to-live (sliding-ttl, hybrid; optional for s3fifo, sieve).
+    /// Sliding time-to-live (sliding-ttl, hybrid; optional for tinylfu, s3fifo, sieve).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "named::ttl"
     )]
     pub ttl: Option<HumanDuration>,
-    /// Most entries held (lru, hybrid, s3fifo, sieve).
+    /// Most entries held (lru, hybrid, tinylfu, s3fifo, sieve).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -97,7 +101,7 @@ pub struct CacheConfig {
     )]
     pub capacity: Option<usize>,
     /// Absolute lifetime, however often an entry is read (sliding-ttl, hybrid;
-    /// optional for s3fifo, sieve).
+    /// optional for tinylfu, s3fifo, sieve).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -245,6 +249,10 @@ impl CacheConfig {
             }
             PolicyKind::Sieve => {
                 let p = Sieve::new(self.capacity.ok_or(missing("capacity"))?)?;
+                Timed::new(p, Expiry { ttl, max_lifetime })?.into()
+            }
+            PolicyKind::TinyLfu => {
+                let p = TinyLfu::new(self.capacity.ok_or(missing("capacity"))?)?;
                 Timed::new(p, Expiry { ttl, max_lifetime })?.into()
             }
         })

@@ -202,6 +202,36 @@ fn fifo_policies_need_a_capacity_and_take_optional_time_rules() {
     }
 }
 
+#[test]
+fn tinylfu_needs_only_a_capacity_and_takes_optional_time_rules() {
+    let plain = toml_config("policy = \"tinylfu\"\ncapacity = 5000");
+    assert_eq!(plain.policy, PolicyKind::TinyLfu);
+    assert_eq!(plain.policy.to_string(), "tinylfu");
+    match plain.to_policy().unwrap() {
+        AnyPolicy::TinyLfu(p) => {
+            assert_eq!(p.policy().capacity(), 5000);
+            assert!(!p.expiry().uses_time());
+        }
+        other => panic!("expected tinylfu, got {other:?}"),
+    }
+    let as_json = serde_json::to_string(&plain).unwrap();
+    assert!(as_json.contains(r#""policy":"tinylfu""#), "{as_json}");
+
+    let timed =
+        json_config(r#"{"policy": "tinylfu", "capacity": 300, "ttl": "1h", "max_lifetime": "1d"}"#);
+    match timed.to_policy().unwrap() {
+        AnyPolicy::TinyLfu(p) => {
+            assert_eq!(p.policy().capacity(), 300);
+            assert_eq!(p.expiry().ttl, Some(HOUR));
+            assert_eq!(p.expiry().max_lifetime, Some(24 * HOUR));
+        }
+        other => panic!("expected tinylfu, got {other:?}"),
+    }
+    let cache = Cache::<u32, u32>::from_config(&timed).unwrap();
+    cache.insert(1, 1);
+    assert_eq!(cache.get(&1), Some(1));
+}
+
 // ---------------------------------------------------------------- invalid configs
 
 /// An invalid config: its TOML form, and the field its error must name.
@@ -258,6 +288,21 @@ const INVALID_VALUES: &[Invalid] = &[
         "`ttl`",
     ),
     invalid("lru without capacity", "policy = \"lru\"", "`capacity`"),
+    invalid(
+        "tinylfu without capacity",
+        "policy = \"tinylfu\"\nttl = \"1h\"",
+        "`capacity`",
+    ),
+    invalid(
+        "zero tinylfu capacity",
+        "policy = \"tinylfu\"\ncapacity = 0",
+        "`capacity`",
+    ),
+    invalid(
+        "tinylfu max_lifetime < ttl",
+        "policy = \"tinylfu\"\ncapacity = 5\nttl = \"1h\"\nmax_lifetime = \"1m\"",
+        "`max_lifetime`",
+    ),
     invalid(
         "hybrid without capacity",
         "policy = \"hybrid\"\nttl = \"1h\"",

@@ -1,5 +1,6 @@
 use crate::{
     Expiry, Hybrid, LruBound, NewEntry, Policy, S3Fifo, Sieve, SlidingTtl, Slot, Timed, Timestamp,
+    TinyLfu,
 };
 
 /// One of the built-in policies, chosen at run time (for example from a config
@@ -25,6 +26,8 @@ pub enum AnyPolicy {
     S3Fifo(Timed<S3Fifo>),
     /// See [`Sieve`]; time rules optional.
     Sieve(Timed<Sieve>),
+    /// See [`TinyLfu`]; with time rules if any were given.
+    TinyLfu(Timed<TinyLfu>),
 }
 
 macro_rules! each {
@@ -35,6 +38,7 @@ macro_rules! each {
             AnyPolicy::Hybrid($p) => $body,
             AnyPolicy::S3Fifo($p) => $body,
             AnyPolicy::Sieve($p) => $body,
+            AnyPolicy::TinyLfu($p) => $body,
         }
     };
 }
@@ -113,5 +117,17 @@ impl From<Sieve> for AnyPolicy {
 impl From<Timed<Sieve>> for AnyPolicy {
     fn from(p: Timed<Sieve>) -> Self {
         AnyPolicy::Sieve(p)
+    }
+}
+
+impl From<TinyLfu> for AnyPolicy {
+    fn from(p: TinyLfu) -> Self {
+        AnyPolicy::TinyLfu(Timed::untimed(p))
+    }
+}
+
+impl From<Timed<TinyLfu>> for AnyPolicy {
+    fn from(p: Timed<TinyLfu>) -> Self {
+        AnyPolicy::TinyLfu(p)
     }
 }

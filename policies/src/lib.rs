@@ -5,6 +5,7 @@
 mod any_policy;
 mod error;
 mod expiry;
+mod frequency_sketch;
 mod hybrid;
 mod lru_bound;
 mod policy;
@@ -15,6 +16,7 @@ mod slot_list;
 mod time;
 mod timed;
 mod timer_wheel;
+mod tinylfu;
 mod weights;
 
 pub use any_policy::AnyPolicy;
@@ -30,4 +32,5 @@ pub use slot_list::{Slot, SlotList, ensure_slot};
 pub use time::Timestamp;
 pub use timed::Timed;
 pub use timer_wheel::TimerWheel;
+pub use tinylfu::TinyLfu;
 pub use weights::Weights;

@@ -68,7 +68,7 @@ struct ReplayArgs {
     /// Eviction policy (overrides the config file's).
     #[arg(long)]
     policy: Option<PolicyArg>,
-    /// Most entries held, for lru and hybrid.
+    /// Most entries held, for lru, hybrid and tinylfu.
     #[arg(long, value_name = "N")]
     capacity: Option<usize>,
     /// Sliding time-to-live, for sliding-ttl and hybrid [default without --config: 1h].
@@ -117,6 +117,7 @@ enum PolicyArg {
     Hybrid,
     S3fifo,
     Sieve,
+    Tinylfu,
 }
 
 fn parse_scale(text: &str) -> Result<f64, String> {
@@ -204,6 +205,7 @@ fn replay(args: ReplayArgs) -> Result<(), SimError> {
             PolicyArg::Hybrid => PolicyKind::Hybrid,
             PolicyArg::S3fifo => PolicyKind::S3Fifo,
             PolicyArg::Sieve => PolicyKind::Sieve,
+            PolicyArg::Tinylfu => PolicyKind::TinyLfu,
         }),
         capacity: args.capacity,
         ttl: args.ttl,

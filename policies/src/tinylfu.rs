@@ -1,0 +1,586 @@
+use crate::frequency_sketch::FrequencySketch;
+use crate::lru_bound::checked_capacity;
+use crate::{NewEntry, Policy, PolicyError, Slot, Timestamp, Weights, ensure_slot};
+
+/// The window's first share of the capacity; the hill climber moves it.
+const INITIAL_WINDOW: f64 = 0.01;
+/// The protected segment's share of the main space.
+const PROTECTED_SHARE: f64 = 0.8;
+/// The climber's first step, as a share of the capacity.
+const FIRST_STEP: f64 = 0.03;
+/// Each step is this fraction of the one before, so the window settles.
+const STEP_DECAY: f64 = 0.98;
+/// Lookups in a climber's sample, per unit of capacity.
+const SAMPLE_PER_CAPACITY: u64 = 10;
+/// The most lookups in a sample: a large cache still adapts within a few
+/// million lookups.
+const MAX_SAMPLE: u64 = 1 << 20;
+/// A candidate at least this popular may be let in against a more popular
+/// victim, one time in `JITTER_ODDS`.
+const WARM: u32 = 6;
+const JITTER_ODDS: u64 = 1024;
+
+/// W-TinyLFU: a bound by total weight that admits a new entry into its main
+/// space only if the key has been wanted more often lately than the entry it
+/// would push out, with a recency window in front whose size adapts to the
+/// workload.
+///
+/// New entries go to a small LRU *window*. When the window overflows, its
+/// oldest entry becomes a candidate for the *main* space, a segmented LRU
+/// (entries read again there are *protected*, the rest on *probation*): a
+/// count-min sketch of recent key frequencies decides whether the candidate or
+/// main's oldest probationary entry is evicted. The sketch remembers keys the
+/// cache no longer holds, so a popular key that was evicted wins its way back
+/// in, while a one-off scan cannot flush the main space.
+///
+/// Every sample of about ten lookups per unit of capacity (at most about a
+/// million), a hill climber compares the sample's hit ratio with the last one
+/// and moves the window's share of the capacity a step in the direction that
+/// helped, each step a little smaller: recency-heavy workloads get a large
+/// window (LRU-like), frequency-heavy ones a small one. Reads (hits) and
+/// inserts (misses, in a cache that stores what it missed) are both counted
+/// as lookups of the key.
+///
+/// Per entry it keeps 12 bytes (list links, region and a 30-bit key hash),
+/// plus a sketch of 9 bytes per entry held (its size rounded up to a power of
+/// two, and at most the capacity's).
+///
+/// ```
+/// use tenure_policies::{NewEntry, Policy, Slot, Timestamp, TinyLfu};
+///
+/// /// Stores key `n` in slot `n`; returns the slots evicted to make room.
+/// fn insert(lfu: &mut TinyLfu, n: u32) -> Vec<u32> {
+///     lfu.on_insert(Slot::new(n), NewEntry::new(n.into()), Timestamp::ZERO);
+///     let mut evicted = Vec::new();
+///     while let Some(victim) = lfu.next_victim() {
+///         lfu.on_remove(victim);
+///         evicted.push(victim.index() as u32);
+///     }
+///     evicted
+/// }
+///
+/// let mut lfu = TinyLfu::new(100)?;
+/// // 100 keys, each read a few times.
+/// for n in 0..100 {
+///     assert!(insert(&mut lfu, n).is_empty());
+/// }
+/// for _ in 0..3 {
+///     for n in 0..100 {
+///         lfu.on_access(Slot::new(n), Timestamp::ZERO);
+///     }
+/// }
+/// // A scan of 500 keys seen once pushes out at most the window's one
+/// // popular entry; an LRU would have lost all 100.
+/// let evicted: Vec<u32> = (100..600).flat_map(|n| insert(&mut lfu, n)).collect();
+/// assert!(evicted.iter().filter(|&&n| n < 100).count() <= 1);
+/// # Ok::<(), tenure_policies::PolicyError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct TinyLfu {
+    capacity: u64,
+    seed: u64,
+    entries: Entries,
+    weights: Weights,
+    sketch: FrequencySketch,
+    /// The window's share of the capacity, in weight.
+    window_max: u64,
+    /// The protected segment's share of the capacity, in weight.
+    protected_max: u64,
+    /// An entry heavier than the whole capacity, to be evicted at once.
+    oversized: Option<Slot>,
+    climber: HillClimber,
+    /// State of a small xorshift generator, for the rare random admission.
+    random: u64,
+}
+
+/// Where an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Region {
+    Window = 0,
+    Probation = 1,
+    Protected = 2,
+}
+
+impl Region {
+    const ALL: [Region; 3] = [Region::Window, Region::Probation, Region::Protected];
+}
+
+impl TinyLfu {
+    /// At most `capacity` in total weight (entries, without a weigher).
+    ///
+    /// # Errors
+    /// [`PolicyError::ZeroCapacity`] if `capacity` is zero,
+    /// [`PolicyError::CapacityTooLarge`] above [`Slot::LIMIT`].
+    pub fn new(capacity: usize) -> Result<Self, PolicyError> {
+        Self::with_seed(capacity, 0)
+    }
+
+    /// Like [`new`](Self::new), with `seed` mixed into key hashes and the rare
+    /// random admission: two policies with the same seed, given the same calls,
+    /// make the same choices.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn with_seed(capacity: usize, seed: u64) -> Result<Self, PolicyError> {
+        let capacity = checked_capacity(capacity)? as u64;
+        let window_max = ((capacity as f64 * INITIAL_WINDOW) as u64).max(1);
+        let mut policy = TinyLfu {
+            capacity,
+            seed: mix(seed ^ 0x5eed_7e4e_c0de_cafe),
+            entries: Entries::default(),
+            weights: Weights::new(),
+            sketch: FrequencySketch::new(capacity as usize),
+            window_max,
+            protected_max: 0,
+            oversized: None,
+            climber: HillClimber::new(capacity),
+            random: mix(seed) | 1,
+        };
+        policy.set_window(window_max);
+        Ok(policy)
+    }
+
+    /// The bound.
+    pub fn capacity(&self) -> usize {
+        self.capacity as usize
+    }
+
+    /// The weight the recency window may hold now (it adapts to the workload).
+    pub fn window_capacity(&self) -> usize {
+        self.window_max as usize
+    }
+
+    /// The hash the sketch knows a key by: 30 well-mixed bits, kept per entry.
+    #[inline]
+    fn key_hash(&self, key_hash: u64) -> u32 {
+        (mix(key_hash ^ self.seed) >> 34) as u32
+    }
+
+    /// Resizes the window, and the protected segment with it.
+    fn set_window(&mut self, window_max: u64) {
+        self.window_max = window_max.min(self.capacity);
+        let main = self.capacity - self.window_max;
+        self.protected_max = (main as f64 * PROTECTED_SHARE) as u64;
+    }
+
+    /// True one time in [`JITTER_ODDS`].
+    fn rare_chance(&mut self) -> bool {
+        let mut x = self.random;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random = x;
+        x % JITTER_ODDS == 0
+    }
+
+    /// Whether `candidate` should take the place of `victim` in the main space.
+    fn admit(&mut self, candidate: Slot, victim: Slot) -> bool {
+        let candidate = self.sketch.frequency(spread(self.entries.hash(candidate)));
+        let victim = self.sketch.frequency(spread(self.entries.hash(victim)));
+        // A popular candidate facing a victim that looks more popular still is
+        // let in now and then, so keys crafted to inflate the victim's counts
+        // in the sketch cannot keep it out for good. Ties keep the victim:
+        // among equals (a loop) churning only costs hits.
+        candidate > victim || (victim > candidate && candidate >= WARM && self.rare_chance())
+    }
+
+    /// The main space's eviction candidate: its oldest probationary entry, or
+    /// its oldest protected one.
+    fn main_victim(&self) -> Option<Slot> {
+        self.entries
+            .front(Region::Probation)
+            .or_else(|| self.entries.front(Region::Protected))
+    }
+
+    /// Moves a little of any overflow of the window and the protected segment
+    /// to probation (a few entries a call keep every call O(1)).
+    fn rebalance(&mut self) {
+        for _ in 0..REBALANCE_STEPS {
+            if self.entries.weight(Region::Window) <= self.window_max {
+                break;
+            }
+            let Some(oldest) = self.entries.front(Region::Window) else {
+                break;
+            };
+            let weight = self.weights.get(oldest);
+            self.entries.relink(oldest, Region::Probation, weight);
+        }
+        self.demote_protected();
+    }
+
+    /// Moves protected entries to probation while the segment is over its share.
+    fn demote_protected(&mut self) {
+        for _ in 0..REBALANCE_STEPS {
+            if self.entries.weight(Region::Protected) <= self.protected_max {
+                break;
+            }
+            let Some(oldest) = self.entries.front(Region::Protected) else {
+                break;
+            };
+            let weight = self.weights.get(oldest);
+            self.entries.relink(oldest, Region::Probation, weight);
+        }
+    }
+
+    /// Counts a lookup for the hill climber and, at the end of a sample, moves
+    /// the window.
+    #[inline]
+    fn record(&mut self, hit: bool) {
+        if let Some(step) = self.climber.record(hit) {
+            let window = (self.window_max as f64 + step).clamp(0.0, self.capacity as f64);
+            self.set_window(window as u64);
+        }
+    }
+}
+
+/// Entries moved between regions per call at most, beyond the one a write adds.
+const REBALANCE_STEPS: usize = 4;
+
+impl Policy for TinyLfu {
+    fn on_insert(&mut self, slot: Slot, entry: NewEntry, _now: Timestamp) {
+        if self.entries.region(slot).is_some() {
+            self.on_remove(slot);
+        }
+        let hash = self.key_hash(entry.key_hash);
+        self.sketch.ensure_room(self.entries.len() + 1);
+        self.sketch.increment(spread(hash));
+        self.weights.add(slot, entry.weight);
+        self.entries
+            .push_back(slot, Region::Window, hash, entry.weight);
+        if u64::from(entry.weight) > self.capacity {
+            self.oversized = Some(slot);
+        }
+        if self.weights.total() >= self.capacity {
+            self.climber.filled = true;
+        }
+        self.record(false);
+    }
+
+    #[inline]
+    fn on_access(&mut self, slot: Slot, _now: Timestamp) {
+        let Some(region) = self.entries.region(slot) else {
+            return;
+        };
+        match region {
+            Region::Window | Region::Protected => self.entries.move_to_back(slot, region),
+            Region::Probation => {
+                let weight = self.weights.get(slot);
+                self.entries.relink(slot, Region::Protected, weight);
+                self.demote_protected();
+            }
+        }
+        self.sketch.increment(spread(self.entries.hash(slot)));
+        self.record(true);
+    }
+
+    fn on_remove(&mut self, slot: Slot) {
+        if self.entries.region(slot).is_none() {
+            return;
+        }
+        let weight = self.weights.remove(slot);
+        self.entries.remove(slot, weight);
+        if self.oversized == Some(slot) {
+            self.oversized = None;
+        }
+    }
+
+    fn on_move(&mut self, from: Slot, to: Slot, _now: Timestamp) {
+        if self.entries.region(from).is_none() || self.entries.region(to).is_some() {
+            return;
+        }
+        self.entries.move_slot(from, to);
+        self.weights.move_slot(from, to);
+        if self.oversized == Some(from) {
+            self.oversized = Some(to);
+        }
+    }
+
+    fn shrink_to(&mut self, slots: usize) {
+        self.entries.shrink_to(slots);
+        self.weights.shrink_to(slots);
+    }
+
+    fn next_victim(&mut self) -> Option<Slot> {
+        if let Some(slot) = self.oversized {
+            return Some(slot);
+        }
+        if self.weights.total() <= self.capacity {
+            self.rebalance();
+            return None;
+        }
+        if self.entries.weight(Region::Window) <= self.window_max {
+            return self
+                .main_victim()
+                .or_else(|| self.entries.front(Region::Window));
+        }
+        let candidate = self.entries.front(Region::Window)?;
+        let Some(victim) = self.main_victim() else {
+            return Some(candidate);
+        };
+        if self.admit(candidate, victim) {
+            let weight = self.weights.get(candidate);
+            self.entries.relink(candidate, Region::Probation, weight);
+            Some(victim)
+        } else {
+            Some(candidate)
+        }
+    }
+}
+
+/// Adapts the window's size: after each sample of lookups, a step in the
+/// direction that last raised the hit ratio (back if it fell), each step a
+/// little smaller than the last.
+#[derive(Debug, Clone)]
+struct HillClimber {
+    /// Lookups per sample.
+    period: u32,
+    hits: u32,
+    misses: u32,
+    previous_hit_ratio: f64,
+    /// The next step, in weight (negative shrinks the window).
+    step: f64,
+    /// Whether the cache has been full: before that, the hit ratio says
+    /// nothing about the window.
+    filled: bool,
+}
+
+impl HillClimber {
+    fn new(capacity: u64) -> Self {
+        HillClimber {
+            period: u32::try_from(capacity.saturating_mul(SAMPLE_PER_CAPACITY).min(MAX_SAMPLE))
+                .unwrap_or(u32::MAX),
+            hits: 0,
+            misses: 0,
+            previous_hit_ratio: 0.0,
+            step: capacity as f64 * FIRST_STEP,
+            filled: false,
+        }
+    }
+
+    /// Counts a lookup; at the end of a sample, the window change to make.
+    #[inline]
+    fn record(&mut self, hit: bool) -> Option<f64> {
+        if !self.filled {
+            return None;
+        }
+        if hit {
+            self.hits += 1;
+        } else {
+            self.misses += 1;
+        }
+        let lookups = self.hits + self.misses;
+        (lookups >= self.period).then(|| self.climb(lookups))
+    }
+
+    fn climb(&mut self, lookups: u32) -> f64 {
+        let hit_ratio = f64::from(self.hits) / f64::from(lookups);
+        let step = if hit_ratio >= self.previous_hit_ratio {
+            self.step
+        } else {
+            -self.step
+        };
+        self.step = step * STEP_DECAY;
+        self.previous_hit_ratio = hit_ratio;
+        self.hits = 0;
+        self.misses = 0;
+        step
+    }
+}
+
+/// A 64-bit mixer (the SplitMix64 finaliser): every input bit moves every
+/// output bit, so weak key hashes (small integers) spread out.
+#[inline]
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The sketch's 64-bit hash of an entry's 30-bit key hash.
+#[inline]
+fn spread(hash: u32) -> u64 {
+    mix(u64::from(hash))
+}
+
+/// End of a list.
+const NIL: u32 = u32::MAX;
+/// Not held: the top bits of an entry's `meta`.
+const ABSENT: u32 = 3 << 30;
+const HASH_BITS: u32 = (1 << 30) - 1;
+
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    prev: u32,
+    next: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Queue {
+    head: u32,
+    tail: u32,
+    weight: u64,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue {
+            head: NIL,
+            tail: NIL,
+            weight: 0,
+        }
+    }
+}
+
+/// Three LRU lists (window, probation, protected) sharing one array of links,
+/// and each entry's region and key hash: 12 bytes a slot.
+#[derive(Debug, Clone, Default)]
+struct Entries {
+    links: Vec<Link>,
+    /// The region in the top two bits (`ABSENT` if not held), the key hash below.
+    meta: Vec<u32>,
+    queues: [Queue; 3],
+    len: usize,
+}
+
+impl Entries {
+    #[inline]
+    fn region(&self, slot: Slot) -> Option<Region> {
+        let meta = *self.meta.get(slot.index())?;
+        Region::ALL.get((meta >> 30) as usize).copied()
+    }
+
+    #[inline]
+    fn hash(&self, slot: Slot) -> u32 {
+        self.meta[slot.index()] & HASH_BITS
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn weight(&self, region: Region) -> u64 {
+        self.queues[region as usize].weight
+    }
+
+    fn front(&self, region: Region) -> Option<Slot> {
+        let head = self.queues[region as usize].head;
+        (head != NIL).then(|| Slot::new(head))
+    }
+
+    /// Adds a slot not held to the back of `region`.
+    fn push_back(&mut self, slot: Slot, region: Region, hash: u32, weight: u32) {
+        ensure_slot(&mut self.meta, slot, ABSENT);
+        ensure_slot(
+            &mut self.links,
+            slot,
+            Link {
+                prev: NIL,
+                next: NIL,
+            },
+        );
+        self.meta[slot.index()] = (region as u32) << 30 | (hash & HASH_BITS);
+        self.link_back(slot, region, weight);
+        self.len += 1;
+    }
+
+    #[inline]
+    fn link_back(&mut self, slot: Slot, region: Region, weight: u32) {
+        let i = slot.index() as u32;
+        let queue = &mut self.queues[region as usize];
+        self.links[slot.index()] = Link {
+            prev: queue.tail,
+            next: NIL,
+        };
+        match queue.tail {
+            NIL => queue.head = i,
+            tail => self.links[tail as usize].next = i,
+        }
+        queue.tail = i;
+        queue.weight += u64::from(weight);
+    }
+
+    #[inline]
+    fn unlink(&mut self, slot: Slot, region: Region, weight: u32) {
+        let Link { prev, next } = self.links[slot.index()];
+        let queue = &mut self.queues[region as usize];
+        match prev {
+            NIL => queue.head = next,
+            p => self.links[p as usize].next = next,
+        }
+        match next {
+            NIL => queue.tail = prev,
+            n => self.links[n as usize].prev = prev,
+        }
+        queue.weight -= u64::from(weight);
+    }
+
+    /// Moves a held slot to the back of its own region.
+    #[inline]
+    fn move_to_back(&mut self, slot: Slot, region: Region) {
+        if self.queues[region as usize].tail != slot.index() as u32 {
+            self.unlink(slot, region, 0);
+            self.link_back(slot, region, 0);
+        }
+    }
+
+    /// Moves a held slot to the back of `to`.
+    fn relink(&mut self, slot: Slot, to: Region, weight: u32) {
+        let Some(from) = self.region(slot) else {
+            return;
+        };
+        self.unlink(slot, from, weight);
+        self.link_back(slot, to, weight);
+        let meta = &mut self.meta[slot.index()];
+        *meta = (to as u32) << 30 | (*meta & HASH_BITS);
+    }
+
+    /// Takes a held slot out.
+    fn remove(&mut self, slot: Slot, weight: u32) {
+        if let Some(region) = self.region(slot) {
+            self.unlink(slot, region, weight);
+            self.meta[slot.index()] = ABSENT;
+            self.len -= 1;
+        }
+    }
+
+    /// Puts the held slot `from` in its place as `to` (not held).
+    fn move_slot(&mut self, from: Slot, to: Slot) {
+        let Some(region) = self.region(from) else {
+            return;
+        };
+        ensure_slot(&mut self.meta, to, ABSENT);
+        ensure_slot(
+            &mut self.links,
+            to,
+            Link {
+                prev: NIL,
+                next: NIL,
+            },
+        );
+        let link = self.links[from.index()];
+        self.links[to.index()] = link;
+        self.meta[to.index()] = self.meta[from.index()];
+        self.meta[from.index()] = ABSENT;
+        let t = to.index() as u32;
+        let queue = &mut self.queues[region as usize];
+        match link.prev {
+            NIL => queue.head = t,
+            p => self.links[p as usize].next = t,
+        }
+        match link.next {
+            NIL => queue.tail = t,
+            n => self.links[n as usize].prev = t,
+        }
+    }
+
+    fn shrink_to(&mut self, slots: usize) {
+        if self.meta.len() > slots {
+            debug_assert!(self.meta[slots..].iter().all(|&m| m == ABSENT));
+            self.meta.truncate(slots);
+            self.meta.shrink_to(slots + slots / 8);
+            self.links.truncate(slots);
+            self.links.shrink_to(slots + slots / 8);
+        }
+    }
+}
