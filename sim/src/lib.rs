@@ -7,6 +7,7 @@ mod chart;
 mod error;
 mod memory;
 mod model;
+pub mod opt;
 mod prng;
 mod progress;
 mod replay;
