@@ -20,8 +20,11 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap};
+use std::time::Duration;
 
 use foldhash::fast::FixedState;
+
+use crate::run::RunStats;
 
 /// The position of a key's next lookup, or [`NEVER`].
 type Position = usize;
@@ -39,6 +42,7 @@ pub struct Belady {
     /// `next_use[i]` is the position of the first lookup of `keys[i]` after
     /// `i`, or [`NEVER`].
     next_use: Vec<Position>,
+    distinct: usize,
 }
 
 /// What an OPT replay measured. Nothing expires under OPT: its only removals
@@ -71,6 +75,21 @@ impl OptStats {
     pub fn hit_ratio_percent(&self) -> f64 {
         crate::run::percent_two_decimals(self.hits, self.accesses)
     }
+
+    /// The same counts as the other replays report them, with `elapsed` as
+    /// the time taken (nothing expires; no samples).
+    pub fn to_run_stats(&self, elapsed: Duration) -> RunStats {
+        RunStats {
+            accesses: self.accesses,
+            hits: self.hits,
+            peak_len: self.peak_len,
+            final_len: self.final_len,
+            expired: 0,
+            capacity_evicted: self.capacity_evicted,
+            samples: Vec::new(),
+            elapsed,
+        }
+    }
 }
 
 impl Belady {
@@ -83,12 +102,21 @@ impl Belady {
                 next_use[i] = later;
             }
         }
-        Belady { keys, next_use }
+        Belady {
+            keys,
+            next_use,
+            distinct: seen.len(),
+        }
     }
 
     /// The lookups, in trace order.
     pub fn keys(&self) -> &[u64] {
         &self.keys
+    }
+
+    /// How many distinct keys the trace looks up.
+    pub fn distinct_keys(&self) -> usize {
+        self.distinct
     }
 
     /// Replays the trace through an OPT cache holding at most `capacity` keys

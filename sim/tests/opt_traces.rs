@@ -41,8 +41,14 @@ fn oltp_opt_matches_the_published_optimum() {
 fn loop_sprite_and_corda_opt_match_the_published_optimum() {
     let expected: [(&str, [(usize, f64); 3]); 3] = [
         ("loop.lis.zst", [(250, 24.63), (500, 49.36), (900, 88.84)]),
-        ("sprite.lis.zst", [(100, 50.80), (500, 87.88), (1_500, 94.21)]),
-        ("corda.lis.zst", [(512, 33.33), (4_096, 33.33), (32_768, 33.33)]),
+        (
+            "sprite.lis.zst",
+            [(100, 50.80), (500, 87.88), (1_500, 94.21)],
+        ),
+        (
+            "corda.lis.zst",
+            [(512, 33.33), (4_096, 33.33), (32_768, 33.33)],
+        ),
     ];
     for (trace, rows) in expected {
         let belady = Belady::new(keys(trace));
