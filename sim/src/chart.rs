@@ -27,6 +27,8 @@ pub struct RatioLine<'a> {
 }
 
 const SIZE: (u32, u32) = (960, 540);
+/// Width of the legend column, right of the plot.
+const LEGEND_WIDTH: u32 = 230;
 /// Red for the first line (the leak, in the scenario), then colours that stay
 /// distinct for colour-blind readers.
 const COLOURS: [RGBColor; 6] = [
@@ -48,13 +50,6 @@ fn line_style(index: usize, count: usize) -> ShapeStyle {
     COLOURS[index % COLOURS.len()].stroke_width(width)
 }
 
-/// Where the legend goes on the plot.
-#[derive(Debug, Clone, Copy)]
-enum Legend {
-    UpperLeft,
-    LowerRight,
-}
-
 /// One line as drawn: legend text, style, and points in chart coordinates.
 struct Line {
     label: String,
@@ -73,7 +68,6 @@ struct Plot<'a> {
     y_label: &'a dyn Fn(&f64) -> String,
     lines: Vec<Line>,
     markers: bool,
-    legend: Legend,
 }
 
 /// Draws `plot` into an SVG string; a drawing error (none is expected when
@@ -106,9 +100,11 @@ where
 {
     let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(plot.title, ("sans-serif", 24))
-        .margin(20)
+    let below_title = root.titled(plot.title, ("sans-serif", 24))?;
+    // The legend has a column of its own, so it never hides a line.
+    let (left, legend) = below_title.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let mut chart = ChartBuilder::on(&left)
+        .margin(15)
         .x_label_area_size(50)
         .y_label_area_size(80)
         .build_cartesian_2d(x, 0.0..plot.y_max)?;
@@ -123,38 +119,27 @@ where
         .max_light_lines(0)
         .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
         .draw()?;
-    for Line {
-        label,
-        style,
-        points,
-    } in plot.lines
-    {
-        chart
-            .draw_series(LineSeries::new(points.iter().copied(), style))?
-            .label(label)
-            // A swatch rather than a line: plotters draws axes and ticks as
-            // 1 px polylines, so the data lines are then the only wider ones.
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 3), (x + 24, y + 3)], style.color.filled())
-            });
+    for (i, line) in plot.lines.iter().enumerate() {
+        let style = line.style;
+        chart.draw_series(LineSeries::new(line.points.iter().copied(), style))?;
         if plot.markers {
-            chart.draw_series(
-                points
-                    .iter()
-                    .map(|&p| Circle::new(p, style.stroke_width + 2, style.color.filled())),
-            )?;
+            let size = style.stroke_width + 2;
+            let dot = |&p| Circle::new(p, size, style.color.filled());
+            chart.draw_series(line.points.iter().map(dot))?;
         }
+        // A swatch rather than a line: plotters draws axes and ticks as
+        // 1 px polylines, so the data lines are the only wider ones.
+        let y = 30 + 28 * i as i32;
+        legend.draw(&Rectangle::new(
+            [(5, y - 3), (35, y + 3)],
+            style.color.filled(),
+        ))?;
+        legend.draw(&Text::new(
+            line.label.as_str(),
+            (45, y - 9),
+            ("sans-serif", 17),
+        ))?;
     }
-    chart
-        .configure_series_labels()
-        .position(match plot.legend {
-            Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
-            Legend::LowerRight => SeriesLabelPosition::LowerRight,
-        })
-        .label_font(("sans-serif", 17))
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(0x99, 0x99, 0x99))
-        .draw()?;
     root.present()?;
     Ok(())
 }
@@ -220,7 +205,6 @@ pub fn live_entries_svg(series: &[Series<'_>], end: Timestamp) -> String {
         y_label: &|n| group_digits(n.round() as u64),
         lines,
         markers: false,
-        legend: Legend::UpperLeft,
     };
     render(plot, 0.0..hours)
 }
@@ -276,7 +260,6 @@ pub fn hit_ratio_svg(title: &str, lines: &[RatioLine<'_>]) -> String {
         y_label: &y_label,
         lines: styled,
         markers: true,
-        legend: Legend::LowerRight,
     };
     // A margin around the outermost capacities keeps their markers whole. On
     // a log axis, plotters' own ticks are powers of ten only, so the ticks
