@@ -117,6 +117,7 @@ where
         .label_style(("sans-serif", 17))
         .axis_desc_style(("sans-serif", 18))
         .max_light_lines(0)
+        .y_labels(8)
         .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
         .draw()?;
     for (i, line) in plot.lines.iter().enumerate() {
