@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::value::RawValue;
-use tenure::{CacheConfig, HumanDuration, PolicyKind};
+use tenure::{CacheConfig, ConfigError, HumanDuration, PolicyKind};
 
 use crate::error::SimError;
 use crate::model::{Model, PolicyModel, TenureModel};
@@ -108,7 +108,12 @@ pub fn resolve_config(
     config.sweep_interval = sweep_interval.or(config.sweep_interval);
     // Only a flags-only run gets the documented `--ttl` default: a config file
     // is taken as the library would take it.
-    if file.is_none() && config.ttl.is_none() && config.policy != PolicyKind::Lru {
+    // Asking the config (not naming policies) keeps this right for every policy.
+    let needs_ttl = matches!(
+        config.to_policy(),
+        Err(ConfigError::Missing { field: "ttl", .. })
+    );
+    if file.is_none() && needs_ttl {
         config.ttl = Some(HumanDuration(DEFAULT_TTL));
     }
     config.to_policy()?;
