@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
-use tenure::{Cache, Hybrid, LruBound, ManualClock, Policy, SlidingTtl};
+use tenure::{
+    AnyPolicy, Cache, CacheConfig, ConfigError, Hybrid, LruBound, ManualClock, Policy, SlidingTtl,
+};
 
 /// What every cache stores: a cheap handle, as a resource cache would.
 pub type Value = Arc<u64>;
@@ -409,6 +411,20 @@ impl<P: Policy> Tenure<P> {
             cache: Cache::new(policy),
             clock: None,
         }
+    }
+}
+
+impl Tenure<AnyPolicy> {
+    /// A tenure cache as `config` describes it, built the way a user builds
+    /// one ([`Cache::from_config`]), on the system clock.
+    ///
+    /// # Errors
+    /// The [`ConfigError`] naming the field `config` gets wrong.
+    pub fn from_config(config: &CacheConfig) -> Result<Self, ConfigError> {
+        Ok(Tenure {
+            cache: Cache::from_config(config)?,
+            clock: None,
+        })
     }
 }
 

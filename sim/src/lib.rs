@@ -7,15 +7,17 @@ mod chart;
 mod error;
 mod memory;
 mod model;
+pub mod opt;
 mod prng;
 mod progress;
 mod replay;
 mod run;
 pub mod scenario;
+mod sweep;
 mod trace;
 mod units;
 
-pub use chart::{Series, live_entries_svg};
+pub use chart::{RatioLine, Series, hit_ratio_svg, live_entries_svg};
 pub use error::SimError;
 pub use memory::{
     PRIVATE_CLIENT_BYTES, SHARED_CLIENT_BYTES, SHARED_HTTP_STACK_BYTES, private_stack_bytes,
@@ -25,11 +27,14 @@ pub use model::{Model, PolicyModel, TenureModel, UnboundedMap};
 pub use prng::SplitMix64;
 pub use progress::{Progress, ProgressUnit};
 pub use replay::{
-    ConfigOverrides, DEFAULT_TTL, Engine, ReplayReport, read_config_file, replay_trace,
-    resolve_config,
+    ConfigOverrides, DEFAULT_TTL, Engine, OPT_NAME, ReplayPolicy, ReplayReport, read_config_file,
+    read_trace, replay_opt, replay_trace, resolve_config,
 };
 pub use run::{RunOptions, RunStats, Sample, run};
 pub use scenario::{ScenarioOptions, ScenarioReport, generate_traffic, run_scenario};
+pub use sweep::{
+    SweepCell, SweepOptions, SweepPolicy, SweepReport, bounded_policies, chart_stem, sweep_trace,
+};
 pub use trace::{
     Access, BytesRead, OpenTrace, TraceError, TraceFormat, TraceOptions, TraceReader, open_trace,
 };

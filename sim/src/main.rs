@@ -1,14 +1,16 @@
 //! The `tenure-sim` command line. See the crate README for what it does.
 
 use std::io::Write as _;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tenure::{HumanDuration, PolicyKind};
 use tenure_sim::{
-    ConfigOverrides, Engine, Progress, ProgressUnit, ScenarioOptions, SimError, TraceFormat,
-    TraceOptions, replay_trace, resolve_config, run_scenario,
+    ConfigOverrides, Engine, Progress, ProgressUnit, ReplayReport, ScenarioOptions, SimError,
+    SweepOptions, SweepPolicy, TraceFormat, TraceOptions, chart_stem, replay_opt, replay_trace,
+    resolve_config, run_scenario, sweep_trace,
 };
 
 /// The name of the chart the scenario writes into `--out`.
@@ -35,6 +37,45 @@ enum Command {
     /// Replay a trace file (ARC .lis or CSV `timestamp_ms,key`, optionally .zst)
     /// through one cache policy.
     Replay(ReplayArgs),
+    /// Replay a trace through every bounded policy and OPT at several
+    /// capacities: a table of hit ratios (and each one's share of OPT's) and a
+    /// chart of hit ratio against capacity.
+    Sweep(SweepArgs),
+}
+
+#[derive(Debug, Args)]
+struct SweepArgs {
+    /// The trace file.
+    #[arg(long, value_name = "FILE")]
+    trace: PathBuf,
+    /// Trace format; by default from the file name (.lis, .csv, either + .zst).
+    #[arg(long)]
+    format: Option<FormatArg>,
+    /// Capacities to replay at, comma-separated: 1000,2000,5000.
+    #[arg(long, value_name = "N,N,...", value_delimiter = ',', required = true)]
+    capacities: Vec<usize>,
+    /// Policies, comma-separated: any bounded policy (lru, hybrid, ...) and opt
+    /// [default: every bounded policy, and opt]. OPT is always computed.
+    #[arg(long, value_name = "NAME,NAME,...", value_delimiter = ',')]
+    policies: Vec<String>,
+    /// Sliding TTL of the policies that need one (hybrid) [default: 1h].
+    #[arg(long, value_name = "DURATION")]
+    ttl: Option<HumanDuration>,
+    /// Simulated time between two lookups of a .lis trace (it has no timestamps).
+    #[arg(long, value_name = "DURATION", default_value = "1ms")]
+    lis_step: HumanDuration,
+    /// Directory to write the chart (sweep-<trace name>.svg) into.
+    #[arg(long, value_name = "DIR", default_value = "sim-out")]
+    out: PathBuf,
+    /// Replays run at once [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    threads: Option<NonZeroUsize>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -65,10 +106,11 @@ struct ReplayArgs {
     /// Trace format; by default from the file name (.lis, .csv, either + .zst).
     #[arg(long)]
     format: Option<FormatArg>,
-    /// Eviction policy (overrides the config file's).
+    /// Eviction policy (overrides the config file's). `opt` is Bélády's
+    /// optimum, the ceiling no policy can beat: it needs only --capacity.
     #[arg(long)]
     policy: Option<PolicyArg>,
-    /// Most entries held, for lru, hybrid and tinylfu.
+    /// Most entries held, for every policy but sliding-ttl.
     #[arg(long, value_name = "N")]
     capacity: Option<usize>,
     /// Sliding time-to-live, for sliding-ttl and hybrid [default without --config: 1h].
@@ -80,13 +122,14 @@ struct ReplayArgs {
     /// Simulate a background sweeper at this interval of trace time.
     #[arg(long, value_name = "DURATION")]
     sweep_interval: Option<HumanDuration>,
-    /// Simulated time between two lookups of a .lis trace (it has no timestamps).
-    #[arg(long, value_name = "DURATION", default_value = "1ms")]
-    lis_step: HumanDuration,
+    /// Simulated time between two lookups of a .lis trace (it has no
+    /// timestamps) [default: 1ms].
+    #[arg(long, value_name = "DURATION")]
+    lis_step: Option<HumanDuration>,
     /// What replays the trace: the policy state machine under the cache's rules
-    /// (fast), or the real concurrent cache (same results, slower).
-    #[arg(long, default_value = "policy")]
-    engine: EngineArg,
+    /// (fast), or the real concurrent cache (same results, slower) [default: policy].
+    #[arg(long)]
+    engine: Option<EngineArg>,
     /// A tenure config file (TOML, or JSON if named *.json); flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -104,13 +147,22 @@ enum FormatArg {
     Csv,
 }
 
+impl From<FormatArg> for TraceFormat {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Lis => TraceFormat::Lis,
+            FormatArg::Csv => TraceFormat::Csv,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum EngineArg {
     Policy,
     Cache,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum PolicyArg {
     Lru,
     SlidingTtl,
@@ -118,6 +170,23 @@ enum PolicyArg {
     S3fifo,
     Sieve,
     Tinylfu,
+    /// Bélády's optimum (needs the future, so only the simulator has it).
+    Opt,
+}
+
+impl PolicyArg {
+    /// The cache policy; `None` for OPT, which no cache can run.
+    fn kind(self) -> Option<PolicyKind> {
+        match self {
+            PolicyArg::Lru => Some(PolicyKind::Lru),
+            PolicyArg::SlidingTtl => Some(PolicyKind::SlidingTtl),
+            PolicyArg::Hybrid => Some(PolicyKind::Hybrid),
+            PolicyArg::S3fifo => Some(PolicyKind::S3Fifo),
+            PolicyArg::Sieve => Some(PolicyKind::Sieve),
+            PolicyArg::Tinylfu => Some(PolicyKind::TinyLfu),
+            PolicyArg::Opt => None,
+        }
+    }
 }
 
 fn parse_scale(text: &str) -> Result<f64, String> {
@@ -133,6 +202,7 @@ fn main() -> ExitCode {
         None => scenario(cli.scenario),
         Some(Command::Scenario(args)) => scenario(args),
         Some(Command::Replay(args)) => replay(args),
+        Some(Command::Sweep(args)) => sweep(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -198,36 +268,108 @@ fn scenario(args: ScenarioArgs) -> Result<(), SimError> {
 }
 
 fn replay(args: ReplayArgs) -> Result<(), SimError> {
+    let trace_options = TraceOptions {
+        format: args.format.map(TraceFormat::from),
+        lis_step: args
+            .lis_step
+            .map_or(TraceOptions::default().lis_step, Into::into),
+    };
+    let report = if args.policy == Some(PolicyArg::Opt) {
+        replay_opt_args(&args, trace_options)?
+    } else {
+        replay_cache_args(&args, trace_options)?
+    };
+    if args.json {
+        emit(&format!("{}\n", report.to_json()))
+    } else {
+        emit(&report.to_text())
+    }
+}
+
+/// `replay --policy opt`: only the trace, its format and the capacity mean
+/// anything to OPT, which has no clock and no cache to configure.
+fn replay_opt_args(args: &ReplayArgs, options: TraceOptions) -> Result<ReplayReport, SimError> {
+    let given = [
+        ("--ttl", args.ttl.is_some()),
+        ("--max-lifetime", args.max_lifetime.is_some()),
+        ("--sweep-interval", args.sweep_interval.is_some()),
+        ("--lis-step", args.lis_step.is_some()),
+        ("--engine", args.engine.is_some()),
+        ("--config", args.config.is_some()),
+    ];
+    if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+        return Err(SimError::Usage(format!(
+            "{flag} does not apply to --policy opt: OPT knows the future and has no clock or cache to configure; give only --capacity"
+        )));
+    }
+    let capacity = args
+        .capacity
+        .ok_or_else(|| SimError::Usage("--policy opt needs --capacity".into()))?;
+    replay_opt(&args.trace, options, capacity, args.quiet)
+}
+
+fn replay_cache_args(
+    args: &ReplayArgs,
+    trace_options: TraceOptions,
+) -> Result<ReplayReport, SimError> {
     let overrides = ConfigOverrides {
-        policy: args.policy.map(|p| match p {
-            PolicyArg::Lru => PolicyKind::Lru,
-            PolicyArg::SlidingTtl => PolicyKind::SlidingTtl,
-            PolicyArg::Hybrid => PolicyKind::Hybrid,
-            PolicyArg::S3fifo => PolicyKind::S3Fifo,
-            PolicyArg::Sieve => PolicyKind::Sieve,
-            PolicyArg::Tinylfu => PolicyKind::TinyLfu,
-        }),
+        policy: args.policy.and_then(PolicyArg::kind),
         capacity: args.capacity,
         ttl: args.ttl,
         max_lifetime: args.max_lifetime,
         sweep_interval: args.sweep_interval,
     };
     let config = resolve_config(args.config.as_deref(), &overrides)?;
+    let engine = match args.engine {
+        None | Some(EngineArg::Policy) => Engine::Policy,
+        Some(EngineArg::Cache) => Engine::Cache,
+    };
+    replay_trace(&args.trace, trace_options, &config, engine, args.quiet)
+}
+
+fn sweep(args: SweepArgs) -> Result<(), SimError> {
+    let policies = if args.policies.is_empty() {
+        SweepPolicy::all()
+    } else {
+        let parsed: Result<Vec<_>, _> = args
+            .policies
+            .iter()
+            .map(|p| SweepPolicy::parse(p))
+            .collect();
+        parsed?
+    };
+    let threads = args
+        .threads
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, NonZeroUsize::get);
+    let options = SweepOptions {
+        capacities: args.capacities,
+        policies,
+        ttl: args.ttl,
+        threads,
+    };
     let trace_options = TraceOptions {
-        format: args.format.map(|f| match f {
-            FormatArg::Lis => TraceFormat::Lis,
-            FormatArg::Csv => TraceFormat::Csv,
-        }),
+        format: args.format.map(TraceFormat::from),
         lis_step: args.lis_step.into(),
     };
-    let engine = match args.engine {
-        EngineArg::Policy => Engine::Policy,
-        EngineArg::Cache => Engine::Cache,
+    let report = sweep_trace(&args.trace, trace_options, &options, args.quiet)?;
+    let output_error = |path: &PathBuf| {
+        let path = path.clone();
+        move |source| SimError::Output { path, source }
     };
-    let report = replay_trace(&args.trace, trace_options, &config, engine, args.quiet)?;
+    std::fs::create_dir_all(&args.out).map_err(output_error(&args.out))?;
+    let chart = args
+        .out
+        .join(format!("sweep-{}.svg", chart_stem(&args.trace)));
+    std::fs::write(&chart, report.chart_svg()).map_err(output_error(&chart))?;
     if args.json {
-        emit(&format!("{}\n", report.to_json()))
+        emit(&format!("{}\n", report.to_json(Some(&chart))))
     } else {
-        emit(&report.to_text())
+        emit(&report.table())?;
+        emit(&format!(
+            "\nChart of hit ratio against capacity: {}\n(took {:.1} s)\n",
+            chart.display(),
+            report.elapsed.as_secs_f64()
+        ))
     }
 }

@@ -3,14 +3,15 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::value::RawValue;
-use tenure::{CacheConfig, HumanDuration, PolicyKind};
+use tenure::{CacheConfig, ConfigError, HumanDuration, PolicyKind};
 
 use crate::error::SimError;
 use crate::model::{Model, PolicyModel, TenureModel};
+use crate::opt::Belady;
 use crate::progress::{Progress, ProgressUnit};
 use crate::run::{RunOptions, RunStats, run};
 use crate::trace::{Access, TraceFormat, TraceOptions, open_trace};
@@ -111,8 +112,12 @@ pub fn resolve_config(
     config.sweep_interval = sweep_interval.or(config.sweep_interval);
     // Only a flags-only run gets the documented `--ttl` default: a config file
     // is taken as the library would take it.
-    let needs_ttl = matches!(config.policy, PolicyKind::SlidingTtl | PolicyKind::Hybrid);
-    if file.is_none() && config.ttl.is_none() && needs_ttl {
+    // Asking the config (not naming policies) keeps this right for every policy.
+    let needs_ttl = matches!(
+        config.to_policy(),
+        Err(ConfigError::Missing { field: "ttl", .. })
+    );
+    if file.is_none() && needs_ttl {
         config.ttl = Some(HumanDuration(DEFAULT_TTL));
     }
     config.to_policy()?;
@@ -130,6 +135,23 @@ pub enum Engine {
     Cache,
 }
 
+/// What a trace was replayed through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayPolicy {
+    /// A tenure cache made from `config`, driven by `engine`.
+    Cache {
+        /// The cache configuration replayed.
+        config: CacheConfig,
+        /// What drove the replay.
+        engine: Engine,
+    },
+    /// Bélády's OPT ([`crate::opt`]) holding at most `capacity` keys.
+    Opt {
+        /// Most keys held.
+        capacity: usize,
+    },
+}
+
 /// The result of replaying a trace.
 #[derive(Debug, Clone)]
 pub struct ReplayReport {
@@ -137,11 +159,9 @@ pub struct ReplayReport {
     pub trace: PathBuf,
     /// Its format.
     pub format: TraceFormat,
-    /// The cache configuration replayed.
-    pub config: CacheConfig,
-    /// What drove the replay.
-    pub engine: Engine,
-    /// What the replay measured.
+    /// What the trace was replayed through.
+    pub policy: ReplayPolicy,
+    /// What the replay measured. For OPT, `expired` is 0 and `samples` empty.
     pub stats: RunStats,
 }
 
@@ -179,10 +199,64 @@ pub fn replay_trace(
     .map(|stats| ReplayReport {
         trace: path.to_path_buf(),
         format: stats.1,
-        config: config.clone(),
-        engine,
+        policy: ReplayPolicy::Cache {
+            config: config.clone(),
+            engine,
+        },
         stats: stats.0,
     })
+}
+
+/// Replays the trace at `path` through Bélády's OPT holding at most
+/// `capacity` keys. OPT needs the whole future, so the trace is read into
+/// memory first (16 bytes a lookup), then replayed; time plays no part.
+///
+/// # Errors
+/// [`SimError::Trace`] for a missing or malformed trace, [`SimError::Usage`]
+/// for a capacity of 0.
+pub fn replay_opt(
+    path: &Path,
+    trace_options: TraceOptions,
+    capacity: usize,
+    quiet: bool,
+) -> Result<ReplayReport, SimError> {
+    if capacity == 0 {
+        return Err(SimError::Usage("`capacity` must be at least 1".into()));
+    }
+    let started = Instant::now();
+    let (accesses, format) = read_trace(path, trace_options, quiet)?;
+    let belady = Belady::new(accesses.iter().map(|a| a.key).collect());
+    drop(accesses);
+    let opt = belady.run(capacity);
+    Ok(ReplayReport {
+        trace: path.to_path_buf(),
+        format,
+        policy: ReplayPolicy::Opt { capacity },
+        stats: opt.to_run_stats(started.elapsed()),
+    })
+}
+
+/// Every access of the trace at `path`, in order, and its format; a progress
+/// bar on the bytes read unless `quiet`.
+///
+/// # Errors
+/// [`SimError::Trace`] for a missing or malformed trace.
+pub fn read_trace(
+    path: &Path,
+    trace_options: TraceOptions,
+    quiet: bool,
+) -> Result<(Vec<Access>, TraceFormat), SimError> {
+    let trace = open_trace(path, trace_options)?;
+    let format = trace.reader.format();
+    let mut progress = Progress::new(trace.file_size, ProgressUnit::Bytes, quiet);
+    let mut reader = trace.reader;
+    let mut accesses = Vec::new();
+    while let Some(batch) = reader.next_batch_vec(Vec::new()) {
+        accesses.extend_from_slice(&batch?);
+        progress.set(trace.bytes_read.get());
+    }
+    progress.finish();
+    Ok((accesses, format))
 }
 
 /// [`replay_trace`] for one kind of model (generic, so the hot loop's calls
@@ -254,12 +328,33 @@ impl Drop for Batch {
     }
 }
 
+/// The name OPT goes by on the command line and in output.
+pub const OPT_NAME: &str = "opt";
+
+/// A config in a line: `hybrid, capacity 1,000, ttl 1h`.
+fn describe(c: &CacheConfig) -> String {
+    let mut policy = c.policy.to_string();
+    if let Some(capacity) = c.capacity {
+        let _ = write!(policy, ", capacity {}", group_digits(capacity as u64));
+    }
+    for (name, value) in [
+        ("ttl", c.ttl),
+        ("max lifetime", c.max_lifetime),
+        ("sweep every", c.sweep_interval),
+    ] {
+        if let Some(value) = value {
+            let _ = write!(policy, ", {name} {value}");
+        }
+    }
+    policy
+}
+
 /// The JSON form of a [`ReplayReport`].
 #[derive(Debug, Serialize)]
 struct ReplayJson<'a> {
     trace: String,
     format: String,
-    config: &'a CacheConfig,
+    config: ConfigJson<'a>,
     hit_ratio: Box<RawValue>,
     hits: u64,
     misses: u64,
@@ -273,8 +368,32 @@ struct ReplayJson<'a> {
     elapsed_ms: u64,
 }
 
+/// The `config` of the JSON output: the cache's, or OPT's `{"policy": "opt",
+/// "capacity": N}`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum ConfigJson<'a> {
+    Cache(&'a CacheConfig),
+    Opt {
+        policy: &'static str,
+        capacity: usize,
+    },
+}
+
+impl<'a> From<&'a ReplayPolicy> for ConfigJson<'a> {
+    fn from(policy: &'a ReplayPolicy) -> Self {
+        match policy {
+            ReplayPolicy::Cache { config, .. } => ConfigJson::Cache(config),
+            ReplayPolicy::Opt { capacity } => ConfigJson::Opt {
+                policy: OPT_NAME,
+                capacity: *capacity,
+            },
+        }
+    }
+}
+
 /// `x` as a JSON number with exactly two decimals.
-fn two_decimals(x: f64) -> Box<RawValue> {
+pub(crate) fn two_decimals(x: f64) -> Box<RawValue> {
     let text = if x.is_finite() {
         format!("{x:.2}")
     } else {
@@ -292,13 +411,14 @@ impl ReplayReport {
     /// One JSON object: `hit_ratio` (percent, two decimals), `hits`, `misses`,
     /// `accesses`, `creations`, `evictions` (`capacity_evictions` +
     /// `expirations`), `peak_live`, `final_live`, `elapsed_ms`, and the
-    /// `trace`, `format` and `config` replayed.
+    /// `trace`, `format` and `config` replayed. OPT has the same fields:
+    /// its `config` is `{"policy":"opt","capacity":N}` and its `expirations` 0.
     pub fn to_json(&self) -> String {
         let s = &self.stats;
         let json = ReplayJson {
             trace: self.trace.display().to_string(),
             format: self.format.to_string(),
-            config: &self.config,
+            config: ConfigJson::from(&self.policy),
             hit_ratio: two_decimals(s.hit_ratio_percent()),
             hits: s.hits,
             misses: s.accesses - s.hits,
@@ -317,20 +437,12 @@ impl ReplayReport {
     /// A short human-readable summary.
     pub fn to_text(&self) -> String {
         let s = &self.stats;
-        let c = &self.config;
-        let mut policy = c.policy.to_string();
-        if let Some(capacity) = c.capacity {
-            let _ = write!(policy, ", capacity {}", group_digits(capacity as u64));
-        }
-        for (name, value) in [
-            ("ttl", c.ttl),
-            ("max lifetime", c.max_lifetime),
-            ("sweep every", c.sweep_interval),
-        ] {
-            if let Some(value) = value {
-                let _ = write!(policy, ", {name} {value}");
+        let policy = match &self.policy {
+            ReplayPolicy::Cache { config, .. } => describe(config),
+            ReplayPolicy::Opt { capacity } => {
+                format!("{OPT_NAME}, capacity {}", group_digits(*capacity as u64))
             }
-        }
+        };
         let mut out = String::new();
         let _ = writeln!(out, "trace      {} ({})", self.trace.display(), self.format);
         let _ = writeln!(out, "policy     {policy}");

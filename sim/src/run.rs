@@ -58,12 +58,17 @@ impl RunStats {
     /// Hits as a percentage of lookups, rounded to two decimals as printed
     /// (so the number in JSON and in text always agree); 0 for no lookups.
     pub fn hit_ratio_percent(&self) -> f64 {
-        if self.accesses == 0 {
-            return 0.0;
-        }
-        let percent = 100.0 * self.hits as f64 / self.accesses as f64;
-        format!("{percent:.2}").parse().unwrap_or(percent)
+        percent_two_decimals(self.hits, self.accesses)
     }
+}
+
+/// `100 × part / whole`, rounded to two decimals as printed; 0 if `whole` is 0.
+pub(crate) fn percent_two_decimals(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        return 0.0;
+    }
+    let percent = 100.0 * part as f64 / whole as f64;
+    format!("{percent:.2}").parse().unwrap_or(percent)
 }
 
 /// Simulated-time bookkeeping: the next sweep and sample instants.

@@ -343,7 +343,11 @@ fn the_default_scenario_prints_the_table_and_writes_the_chart() {
     let chart = dir.join("live-entries.svg");
     assert!(text.contains(chart.to_str().unwrap()), "{text}");
     let svg = std::fs::read_to_string(&chart).unwrap();
-    assert_eq!(svg.matches("<polyline").count(), 4);
+    // plotters draws axes and ticks as 1 px polylines; the data lines are wider.
+    let lines = svg
+        .lines()
+        .filter(|l| l.starts_with("<polyline") && !l.contains(r#"stroke-width="1""#));
+    assert_eq!(lines.count(), 4);
 
     // The explicit subcommand is the same run.
     let again = sim(&[
@@ -387,4 +391,84 @@ fn a_closed_stdout_is_not_a_crash() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     assert!(dir.join("live-entries.svg").exists());
+}
+
+#[test]
+fn opt_replays_with_the_same_json_fields_and_the_published_optimum() {
+    let trace = oltp();
+    let out = replay(&trace, &["--policy", "opt", "--capacity", "1000", "--json"]);
+    assert!(
+        stdout(&out).contains("\"hit_ratio\":53.61,"),
+        "{}",
+        stdout(&out)
+    );
+    let opt = json(&out);
+    assert_eq!(
+        opt["config"],
+        serde_json::json!({"policy": "opt", "capacity": 1000})
+    );
+    assert_eq!(opt["accesses"], 914_145);
+    assert_eq!(opt["expirations"], 0);
+    assert_eq!(opt["peak_live"], 1000);
+    assert_eq!(
+        opt["evictions"].as_u64().unwrap(),
+        opt["misses"].as_u64().unwrap() - 1000
+    );
+    // Same fields as any other policy's replay, and more hits than LRU's.
+    let lru = json(&replay(
+        &trace,
+        &["--policy", "lru", "--capacity", "1000", "--json"],
+    ));
+    let keys = |v: &Value| {
+        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(&opt), keys(&lru));
+    assert!(opt["hits"].as_u64() > lru["hits"].as_u64());
+
+    let text = stdout(&replay(&trace, &["--policy", "opt", "--capacity", "1000"]));
+    assert!(text.contains("policy     opt, capacity 1,000"), "{text}");
+    assert!(text.contains("hit ratio  53.61 %"), "{text}");
+}
+
+#[test]
+fn opt_refuses_time_and_cache_flags() {
+    let trace = write("opt.lis", "1 3 0 0\n1 3 0 0\n");
+    let config = write("opt-lru.toml", "policy = \"lru\"\ncapacity = 1\n");
+    let opt = ["--policy", "opt", "--capacity", "2"];
+    let cases: &[(&[&str], &str)] = &[
+        (&["--ttl", "1h"], "--ttl does not apply to --policy opt"),
+        (&["--max-lifetime", "1h"], "--max-lifetime does not apply"),
+        (
+            &["--sweep-interval", "1m"],
+            "--sweep-interval does not apply",
+        ),
+        (&["--lis-step", "1s"], "--lis-step does not apply"),
+        (&["--engine", "cache"], "--engine does not apply"),
+        (&["--config", &config], "--config does not apply"),
+    ];
+    for (extra, words) in cases {
+        let mut flags = opt.to_vec();
+        flags.extend_from_slice(extra);
+        let out = replay(&trace, &flags);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(stderr(&out).contains(words), "{extra:?}: {}", stderr(&out));
+    }
+    let out = replay(&trace, &["--policy", "opt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--policy opt needs --capacity"),
+        "{}",
+        stderr(&out)
+    );
+    let out = replay(&trace, &["--policy", "opt", "--capacity", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("at least 1"), "{}", stderr(&out));
+    // Without them it runs: 3 blocks twice, room for 2.
+    let ok = json(&replay(&trace, &[&opt[..], &["--json"]].concat()));
+    assert_eq!(
+        (ok["hits"].as_u64(), ok["accesses"].as_u64()),
+        (Some(2), Some(6))
+    );
 }
