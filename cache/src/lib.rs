@@ -12,6 +12,8 @@ mod duration;
 mod engine;
 mod faults;
 mod flight;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod read_buffer;
 mod removals;
 mod shard;
