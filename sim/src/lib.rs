@@ -7,7 +7,6 @@ mod chart;
 mod error;
 mod memory;
 mod model;
-mod prng;
 mod progress;
 mod replay;
 mod run;
@@ -22,7 +21,6 @@ pub use memory::{
     shared_stack_bytes,
 };
 pub use model::{Model, PolicyModel, TenureModel, UnboundedMap};
-pub use prng::SplitMix64;
 pub use progress::{Progress, ProgressUnit};
 pub use replay::{
     ConfigOverrides, DEFAULT_TTL, Engine, ReplayReport, read_config_file, replay_trace,
