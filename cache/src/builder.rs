@@ -154,6 +154,8 @@ where
     /// interval) and each [`publish_metrics`](Cache::publish_metrics), to the
     /// recorder current on the thread doing it: counters are set to the
     /// snapshot's absolute values, the gauge to the current number of entries.
+    /// (A sweeper's own thread sees only the global recorder, which is where
+    /// exporters install themselves.)
     ///
     /// | metric | kind | labels | from [`CacheStats`](crate::CacheStats) |
     /// |---|---|---|---|

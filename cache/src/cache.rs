@@ -235,9 +235,8 @@ where
     /// metrics::with_local_recorder(&recorder, || cache.publish_metrics());
     /// let published = snapshotter.snapshot().into_vec();
     /// let hits = published
-    ///     .iter()
-    ///     .find(|(key, ..)| key.key().name() == "tenure_cache_hits_total")
-    ///     .map(|(.., value)| value.clone());
+    ///     .into_iter()
+    ///     .find_map(|(key, _, _, value)| (key.key().name() == "tenure_cache_hits_total").then_some(value));
     /// assert_eq!(hits, Some(metrics_util::debugging::DebugValue::Counter(1)));
     /// # Ok::<(), tenure::ConfigError>(())
     /// ```
