@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features tenure/tokio
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features tenure/tokio,tenure/metrics,tenure-openai/metrics

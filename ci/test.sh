@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
-cargo test --workspace --features tenure/tokio
+cargo test --workspace --features tenure/tokio,tenure/metrics,tenure-openai/metrics

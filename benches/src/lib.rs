@@ -4,8 +4,6 @@
 
 pub mod contenders;
 pub mod report;
-pub mod rng;
 pub mod rotation;
 pub mod trace;
 pub mod workload;
-pub mod zipf;

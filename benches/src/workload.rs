@@ -3,9 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{Rng, RngExt, SeedableRng};
+use rand_distr::{Distribution, Zipf};
+
 use crate::contenders::{Contender, Setup, Value};
-use crate::rng::{SplitMix64, key_of};
-use crate::zipf::Zipf;
 
 /// Resident keys in W1.
 pub const W1_KEYS: u64 = 10_000;
@@ -20,6 +22,25 @@ pub const STREAM_LEN: usize = 1 << 20;
 
 /// Marks a key in a W2 stream as a get-or-create rather than a get.
 const CREATE_FLAG: u64 = 1 << 63;
+
+/// The generator behind every stream and key: rand's portable Xoshiro256++,
+/// whose output for a seed is the same on every platform and rand release, so
+/// every cache and every run sees the same keys.
+type StreamRng = Xoshiro256PlusPlus;
+
+/// The cache key for item number `i`: scrambled so that neighbouring items do not
+/// get neighbouring keys (which would flatter weak hashers), and below `2^63` so
+/// that a workload can use the top bit as a flag.
+///
+/// ```
+/// use tenure_benches::workload::key_of;
+/// assert_ne!(key_of(1), key_of(2));
+/// assert!(key_of(7) < 1 << 63);
+/// ```
+pub fn key_of(i: u64) -> u64 {
+    // Seeding mixes `i` thoroughly: nearby seeds give unrelated first outputs.
+    StreamRng::seed_from_u64(i).next_u64() >> 1
+}
 
 /// A workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -120,17 +141,18 @@ impl Workload {
 
     /// The precomputed key stream (same seed for every cache).
     pub fn stream(self) -> Arc<[u64]> {
-        let mut rng = SplitMix64::new(0x5EED);
+        let mut rng = StreamRng::seed_from_u64(0x5EED);
         match self {
             Workload::W1 { .. } => (0..STREAM_LEN)
-                .map(|_| key_of(rng.below(W1_KEYS)))
+                .map(|_| key_of(rng.random_range(0..W1_KEYS)))
                 .collect(),
             Workload::W2a | Workload::W2b => {
-                let zipf = Zipf::new(W2_KEYS, 1.0).expect("valid constants");
+                let zipf = Zipf::new(W2_KEYS as f64, 1.0).expect("valid constants");
                 (0..STREAM_LEN)
                     .map(|_| {
-                        let key = key_of(zipf.sample(&mut rng) as u64);
-                        if self == Workload::W2b || rng.below(10) == 0 {
+                        // Ranks are drawn as whole floats in 1..=W2_KEYS; item 0 is rank 1.
+                        let key = key_of(zipf.sample(&mut rng) as u64 - 1);
+                        if self == Workload::W2b || rng.random_ratio(1, 10) {
                             key | CREATE_FLAG
                         } else {
                             key
@@ -269,6 +291,39 @@ mod tests {
             assert_eq!(ratio, 0.0);
             assert_eq!(len, BOUNDED_CAPACITY, "{}", kind.name());
         }
+    }
+
+    /// The W2 stream follows Zipf(1.0) over its items: item 0 (rank 1) takes
+    /// `1 / H(W2_KEYS)` of the draws (H the harmonic number, ~6.9 %), twice as
+    /// many as item 1 and ten times as many as item 9; about a tenth are
+    /// get-or-creates in W2a and all in W2b.
+    #[test]
+    fn w2_streams_are_zipf_with_the_advertised_mix() {
+        let stream = Workload::W2a.stream();
+        let count = |item: u64| {
+            let key = key_of(item);
+            stream.iter().filter(|&&k| k & !CREATE_FLAG == key).count() as f64
+        };
+        let n = stream.len() as f64;
+        let harmonic: f64 = (1..=W2_KEYS).map(|k| 1.0 / k as f64).sum();
+        let share = count(0) / n;
+        assert!((share * harmonic - 1.0).abs() < 0.03, "item 0: {share}");
+        let (r01, r09) = (count(0) / count(1), count(0) / count(9));
+        assert!((1.9..2.1).contains(&r01), "{r01}");
+        assert!((9.0..11.0).contains(&r09), "{r09}");
+        let creates = stream.iter().filter(|&&k| k & CREATE_FLAG != 0).count() as f64;
+        assert!((creates / n - 0.1).abs() < 0.005, "{}", creates / n);
+        let w2b = Workload::W2b.stream();
+        assert!(w2b.iter().all(|&k| k & CREATE_FLAG != 0));
+    }
+
+    #[test]
+    fn key_of_scrambles_and_leaves_the_flag_bit_free() {
+        let keys: std::collections::HashSet<u64> = (0..100_000).map(key_of).collect();
+        assert_eq!(keys.len(), 100_000);
+        assert!(keys.iter().all(|&k| k & CREATE_FLAG == 0));
+        // Neighbouring items land far apart.
+        assert!((0..1000).all(|i| key_of(i).abs_diff(key_of(i + 1)) > 1 << 32));
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct CacheBuilder<K, V, P, S = DefaultHashBuilder> {
     pub(crate) shards: Option<usize>,
     pub(crate) sweep_interval: Option<Duration>,
     pub(crate) sweep_on_tokio: bool,
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics_name: Option<crate::metrics::MetricsName>,
 }
 
 impl<K, V, P, S> fmt::Debug for CacheBuilder<K, V, P, S> {
@@ -63,6 +65,8 @@ impl<K, V, P> CacheBuilder<K, V, P> {
             shards: None,
             sweep_interval: None,
             sweep_on_tokio: false,
+            #[cfg(feature = "metrics")]
+            metrics_name: None,
         }
     }
 }
@@ -144,6 +148,50 @@ where
         self
     }
 
+    /// Publishes the cache's [stats](Cache::stats) through the
+    /// [`metrics`](::metrics) facade under `name`, as the label `cache="name"`.
+    /// Give each live cache its own name: two caches under one name overwrite
+    /// each other's numbers.
+    ///
+    /// Nothing is recorded on the hit path. A snapshot is published at each
+    /// [`run_maintenance`](Cache::run_maintenance), each sweeper pass (so a
+    /// [`sweep_every`](CacheBuilder::sweep_every) interval is also the publish
+    /// interval) and each [`publish_metrics`](Cache::publish_metrics), to the
+    /// recorder current on the thread doing it: counters are set to the
+    /// snapshot's absolute values, the gauge to the current number of entries.
+    /// (A sweeper's own thread sees only the global recorder, which is where
+    /// exporters install themselves.)
+    ///
+    /// | metric | kind | labels | from [`CacheStats`](crate::CacheStats) |
+    /// |---|---|---|---|
+    /// | `tenure_cache_hits_total` | counter | `cache` | `hits` |
+    /// | `tenure_cache_misses_total` | counter | `cache` | `misses` |
+    /// | `tenure_cache_creations_total` | counter | `cache` | `creations` |
+    /// | `tenure_cache_creation_failures_total` | counter | `cache` | `creation_failures` |
+    /// | `tenure_cache_removals_total` | counter | `cache`, `cause` = `expired`, `capacity`, `removed`, `replaced` or `cleared` | `removals` |
+    /// | `tenure_cache_listener_panics_total` | counter | `cache` | `listener_panics` |
+    /// | `tenure_cache_entries` | gauge | `cache` | `len` |
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tenure::{Cache, Hybrid};
+    ///
+    /// // With a recorder installed (e.g. a Prometheus exporter), this cache shows
+    /// // up as `tenure_cache_hits_total{cache="api_clients"}` and so on, updated
+    /// // every 30 seconds by its sweeper.
+    /// let cache: Cache<String, u64, Hybrid> = Cache::builder(Hybrid::new(Duration::from_secs(3600), 10_000)?)
+    ///     .metrics_name("api_clients")
+    ///     .sweep_every(Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn metrics_name(mut self, name: impl Into<String>) -> Self {
+        self.metrics_name = Some(crate::metrics::MetricsName::new(name.into()));
+        self
+    }
+
     /// Hashes keys with `hasher` instead of the default [`DefaultHashBuilder`].
     ///
     /// The default is fast but only minimally resistant to keys chosen to
@@ -174,6 +222,8 @@ where
             shards: self.shards,
             sweep_interval: self.sweep_interval,
             sweep_on_tokio: self.sweep_on_tokio,
+            #[cfg(feature = "metrics")]
+            metrics_name: self.metrics_name,
         }
     }
 
@@ -226,7 +276,8 @@ where
             .shards
             .unwrap_or_else(|| crate::sync::cpus().saturating_mul(4));
         let clock = self.clock.unwrap_or_else(|| Arc::new(CoarseClock::new()));
-        let inner = Inner::new(
+        #[cfg_attr(not(feature = "metrics"), allow(unused_mut))]
+        let mut inner = Inner::new(
             self.policy,
             shards,
             clock,
@@ -235,6 +286,10 @@ where
             self.weigher,
             self.per_entry,
         );
+        #[cfg(feature = "metrics")]
+        {
+            inner.metrics_name = self.metrics_name;
+        }
         let cache = Cache::from_inner(Arc::new(inner));
         if let Some(interval) = self.sweep_interval {
             cache.start_owned_sweeper(interval, self.sweep_on_tokio);

@@ -108,7 +108,7 @@ where
             Lookup::Hit(v) => Some(v),
             Lookup::Miss => None,
             Lookup::Expired => {
-                self.run_maintenance();
+                self.inner.maintain();
                 None
             }
         }
@@ -204,8 +204,47 @@ where
     /// deadline has passed: afterwards no entry past its deadline at the time of
     /// the call remains, whatever threads read what. Every write does the same;
     /// sweepers call this; so can you, e.g. from your own timer.
+    ///
+    /// With the `metrics` feature, a cache given a
+    /// [`metrics_name`](CacheBuilder::metrics_name) then publishes its stats
+    /// (see [`publish_metrics`](Cache::publish_metrics)), as each sweeper pass does.
     pub fn run_maintenance(&self) {
         self.inner.maintain();
+        #[cfg(feature = "metrics")]
+        self.inner.publish_metrics();
+    }
+
+    /// Publishes a snapshot of [`stats`](Cache::stats) through the
+    /// [`metrics`](::metrics) facade, to the recorder current on this thread,
+    /// under the name given to [`CacheBuilder::metrics_name`] (which lists the
+    /// metrics). A cache built without a name publishes nothing.
+    ///
+    /// [`run_maintenance`](Cache::run_maintenance) and every sweeper pass do this
+    /// already; call it yourself to publish at other moments, e.g. just before
+    /// your exporter is scraped, or for a cache that has no sweeper.
+    ///
+    /// ```
+    /// use metrics_util::debugging::DebuggingRecorder;
+    /// use tenure::{Cache, LruBound};
+    ///
+    /// let recorder = DebuggingRecorder::new();
+    /// let snapshotter = recorder.snapshotter();
+    /// let cache: Cache<u32, u32, LruBound> =
+    ///     Cache::builder(LruBound::new(10)?).metrics_name("sessions").build()?;
+    /// cache.get_or_create(1, || 10);
+    /// cache.get(&1);
+    /// metrics::with_local_recorder(&recorder, || cache.publish_metrics());
+    /// let published = snapshotter.snapshot().into_vec();
+    /// let hits = published
+    ///     .into_iter()
+    ///     .find_map(|(key, _, _, value)| (key.key().name() == "tenure_cache_hits_total").then_some(value));
+    /// assert_eq!(hits, Some(metrics_util::debugging::DebugValue::Counter(1)));
+    /// # Ok::<(), tenure::ConfigError>(())
+    /// ```
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn publish_metrics(&self) {
+        self.inner.publish_metrics();
     }
 
     /// A snapshot of the counters.

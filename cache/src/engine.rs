@@ -138,6 +138,9 @@ pub(crate) struct Inner<K, V, P, S> {
     pub(crate) sweepers: Sweepers,
     /// The sweeper the builder started; it lives as long as the cache.
     pub(crate) owned_sweeper: Mutex<Option<Sweeper>>,
+    /// The name the stats are published under; none: they are not published.
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics_name: Option<crate::metrics::MetricsName>,
 }
 
 impl<K, V, P, S> Drop for Inner<K, V, P, S> {
@@ -217,6 +220,8 @@ where
             counters: WriteCounters::default(),
             sweepers: Sweepers::new(),
             owned_sweeper: Mutex::new(None),
+            #[cfg(feature = "metrics")]
+            metrics_name: None,
         }
     }
 
@@ -474,5 +479,7 @@ where
 {
     fn maintain(&self) {
         Inner::maintain(self);
+        #[cfg(feature = "metrics")]
+        self.publish_metrics();
     }
 }

@@ -13,6 +13,8 @@ mod engine;
 mod expire;
 mod faults;
 mod flight;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod read_buffer;
 mod removals;
 mod shard;

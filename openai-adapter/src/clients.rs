@@ -110,6 +110,8 @@ pub struct OpenAiClientsBuilder {
     clock: Option<Arc<dyn Clock>>,
     http: Option<reqwest::Client>,
     on_removal: Option<RemovalHook>,
+    #[cfg(feature = "metrics")]
+    metrics_name: Option<String>,
 }
 
 impl fmt::Debug for OpenAiClientsBuilder {
@@ -139,6 +141,18 @@ impl OpenAiClientsBuilder {
     /// Calls `hook` whenever a client leaves the cache, with no lock held.
     pub fn on_removal(mut self, hook: impl Fn(&ClientRemoval) + Send + Sync + 'static) -> Self {
         self.on_removal = Some(Arc::new(hook));
+        self
+    }
+
+    /// Publishes the cache's stats under `name` instead of
+    /// [`OpenAiClients::METRICS_NAME`]: for a program with more than one
+    /// [`OpenAiClients`]. See [`tenure::CacheBuilder::metrics_name`] for the
+    /// metrics and when they are published (each sweep, each
+    /// [`run_maintenance`](OpenAiClients::run_maintenance)).
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn metrics_name(mut self, name: impl Into<String>) -> Self {
+        self.metrics_name = Some(name.into());
         self
     }
 
@@ -174,6 +188,11 @@ impl OpenAiClientsBuilder {
             // Identities come from callers: a keyed hasher, so none can pick keys that collide.
             .hasher(RandomState::new())
             .listener(listener);
+        #[cfg(feature = "metrics")]
+        {
+            let name = self.metrics_name;
+            builder = builder.metrics_name(name.as_deref().unwrap_or(OpenAiClients::METRICS_NAME));
+        }
         if let Some(clock) = self.clock {
             builder = builder.clock(SharedClock(clock));
         }
@@ -199,6 +218,12 @@ impl OpenAiClientsBuilder {
 }
 
 impl OpenAiClients {
+    /// The name the cache's stats are published under with the `metrics`
+    /// feature, unless [`OpenAiClientsBuilder::metrics_name`] gives another.
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub const METRICS_NAME: &str = "openai_clients";
+
     /// A cache as `config` describes it.
     ///
     /// # Errors
@@ -214,6 +239,8 @@ impl OpenAiClients {
             clock: None,
             http: None,
             on_removal: None,
+            #[cfg(feature = "metrics")]
+            metrics_name: None,
         }
     }
 

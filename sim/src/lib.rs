@@ -8,7 +8,6 @@ mod error;
 mod memory;
 mod model;
 pub mod opt;
-mod prng;
 mod progress;
 mod replay;
 mod run;
@@ -24,7 +23,6 @@ pub use memory::{
     shared_stack_bytes,
 };
 pub use model::{Model, PolicyModel, TenureModel, UnboundedMap};
-pub use prng::SplitMix64;
 pub use progress::{Progress, ProgressUnit};
 pub use replay::{
     ConfigOverrides, DEFAULT_TTL, Engine, OPT_NAME, ReplayPolicy, ReplayReport, read_config_file,

@@ -372,7 +372,8 @@ pub(crate) fn nanos(d: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prng::SplitMix64;
+    use rand::rngs::Xoshiro256PlusPlus;
+    use rand::{RngExt, SeedableRng};
     use tenure::{HumanDuration, PolicyKind};
 
     fn config(
@@ -407,20 +408,20 @@ mod tests {
         for (c, config) in configs.iter().enumerate() {
             let (mut hits, mut expired, mut evicted) = (0, 0, 0);
             for seed in 0..20 {
-                let mut rng = SplitMix64::new(seed * 100 + c as u64);
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed * 100 + c as u64);
                 let mut fast = PolicyModel::new(config).unwrap();
                 let mut real = TenureModel::new(config).unwrap();
                 let mut now = 0;
                 for step in 0..400 {
-                    now += rng.below(3) * 1_000_000_000;
+                    now += rng.random_range(0..3) * 1_000_000_000;
                     let at = Timestamp::from_nanos(now);
                     fast.advance_to(at);
                     real.advance_to(at);
-                    if rng.below(10) == 0 {
+                    if rng.random_range(0..10) == 0 {
                         fast.sweep();
                         real.sweep();
                     } else {
-                        let key = rng.below(12);
+                        let key = rng.random_range(0..12);
                         let hit = fast.access(key);
                         hits += u64::from(hit);
                         assert_eq!(

@@ -180,7 +180,8 @@ impl Belady {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prng::SplitMix64;
+    use rand::rngs::Xoshiro256PlusPlus;
+    use rand::{RngExt, SeedableRng};
 
     /// OPT by brute force: on each eviction, scan the future for every held key.
     fn slow_opt(keys: &[u64], capacity: usize) -> u64 {
@@ -240,11 +241,11 @@ mod tests {
 
     #[test]
     fn matches_brute_force_on_random_traces() {
-        let mut rng = SplitMix64::new(7);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
         for round in 0..200 {
-            let len = 1 + rng.below(300) as usize;
-            let distinct = 1 + rng.below(40);
-            let keys: Vec<u64> = (0..len).map(|_| rng.below(distinct)).collect();
+            let len = rng.random_range(1..=300usize);
+            let distinct = rng.random_range(1..=40u64);
+            let keys: Vec<u64> = (0..len).map(|_| rng.random_range(0..distinct)).collect();
             let belady = Belady::new(keys.clone());
             for capacity in [1, 2, 3, 5, 8, 20] {
                 let stats = belady.run(capacity);
@@ -260,8 +261,8 @@ mod tests {
 
     #[test]
     fn more_room_never_hurts() {
-        let mut rng = SplitMix64::new(3);
-        let keys: Vec<u64> = (0..5000).map(|_| rng.below(500)).collect();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let keys: Vec<u64> = (0..5000).map(|_| rng.random_range(0..500u64)).collect();
         let belady = Belady::new(keys);
         let hits: Vec<u64> = (1..60).map(|c| belady.run(c * 10).hits).collect();
         assert!(hits.windows(2).all(|w| w[0] <= w[1]), "{hits:?}");

@@ -20,12 +20,14 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Duration;
 
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, Zipf};
 use tenure::{CacheConfig, ConfigError, HumanDuration, PolicyKind, Timestamp};
 
 use crate::chart::{Series, live_entries_svg};
 use crate::memory::{private_stack_bytes, shared_stack_bytes};
 use crate::model::{Model, TenureModel, UnboundedMap};
-use crate::prng::SplitMix64;
 use crate::run::{RunOptions, RunStats, run};
 use crate::trace::Access;
 use crate::units::{format_bytes, group_digits};
@@ -87,10 +89,15 @@ fn ms(millis: u64) -> Timestamp {
     Timestamp::from_nanos(millis * 1_000_000)
 }
 
-/// Rounds `x` up or down at random so that the expectation is `x`.
-fn round_randomly(x: f64, rng: &mut SplitMix64) -> u64 {
+/// The traffic generator: one of rand's portable generators, whose output for
+/// a seed is the same on every platform and is kept stable across rand
+/// releases, so a seed names one scenario.
+type TrafficRng = Xoshiro256PlusPlus;
+
+/// Rounds `x` (`>= 0`) up or down at random so that the expectation is `x`.
+fn round_randomly(x: f64, rng: &mut TrafficRng) -> u64 {
     let whole = x.floor();
-    whole as u64 + u64::from(rng.unit() < x - whole)
+    whole as u64 + u64::from(rng.random_bool(x - whole))
 }
 
 /// Generates the scenario's traffic (see the [module docs](self)).
@@ -105,21 +112,16 @@ fn round_randomly(x: f64, rng: &mut SplitMix64) -> u64 {
 /// ```
 pub fn generate_traffic(options: &ScenarioOptions) -> Traffic {
     let scale = options.scale;
-    let mut rng = SplitMix64::new(options.seed);
-    let tail_tenants = (TAIL_TENANTS * scale).round().max(1.0) as u64;
-    // Cumulative Zipf weights, for inverse-transform sampling by binary search.
-    let mut cumulative = Vec::with_capacity(tail_tenants as usize);
-    let mut total = 0.0;
-    for rank in 1..=tail_tenants {
-        total += 1.0 / rank as f64;
-        cumulative.push(total);
-    }
+    let mut rng = TrafficRng::seed_from_u64(options.seed);
+    let tail_tenants = (TAIL_TENANTS * scale).round().max(1.0);
+    // Ranks 1..=tail_tenants, rank `i` with weight `1 / i`.
+    let tail = Zipf::new(tail_tenants, 1.0).expect("at least one tenant, exponent 1");
     let tenant_key = |tenant: u64, at: u64| {
         if tenant % ROTATING_EVERY != ROTATING_EVERY - 1 {
             return tenant << 8;
         }
-        // Each rotating tenant rotates at its own hour of the day.
-        let offset = SplitMix64::new(tenant).below(DAY_MS);
+        // Each rotating tenant rotates at its own time of day, the same for every seed.
+        let offset = TrafficRng::seed_from_u64(tenant).random_range(0..DAY_MS);
         (tenant << 8) | ((at + offset) / DAY_MS)
     };
     let mut requests = Vec::new();
@@ -128,12 +130,12 @@ pub fn generate_traffic(options: &ScenarioOptions) -> Traffic {
         let diurnal = 1.0 + 0.7 * (std::f64::consts::TAU * (hour_of_day - 9.0) / 24.0).sin();
         let count = round_randomly(REQUESTS_PER_MINUTE * scale * diurnal, &mut rng);
         for _ in 0..count {
-            let at = minute * MINUTE_MS + rng.below(MINUTE_MS);
-            let tenant = if rng.unit() < HOT_SHARE {
-                rng.below(HOT_TENANTS)
+            let at = minute * MINUTE_MS + rng.random_range(0..MINUTE_MS);
+            let tenant = if rng.random_bool(HOT_SHARE) {
+                rng.random_range(0..HOT_TENANTS)
             } else {
-                let u = rng.unit() * total;
-                HOT_TENANTS + cumulative.partition_point(|&c| c < u) as u64
+                // Zipf draws whole numbers as floats, from 1 to the tail's length.
+                HOT_TENANTS + tail.sample(&mut rng) as u64 - 1
             };
             requests.push(Access {
                 time: ms(at),
@@ -145,9 +147,9 @@ pub fn generate_traffic(options: &ScenarioOptions) -> Traffic {
         let keys = (keys * scale).round() as u64;
         for n in 0..keys {
             let key = BURST_KEY_BASE | ((burst as u64) << 32) | n;
-            for _ in 0..=rng.below(3) {
+            for _ in 0..=rng.random_range(0..3) {
                 requests.push(Access {
-                    time: ms(start + rng.below(window)),
+                    time: ms(start + rng.random_range(0..window)),
                     key,
                 });
             }

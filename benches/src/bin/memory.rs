@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tenure_benches::contenders::{Contender, Kind, Setup, Visit};
 use tenure_benches::report::memory_targets_table;
-use tenure_benches::rng::key_of;
+use tenure_benches::workload::key_of;
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
