@@ -36,7 +36,7 @@ use crate::creation::Creation;
 use crate::faults;
 use crate::flight::{Flight, Flights, Join};
 use crate::read_buffer::{Mine, ReadBuffers, ThreadReads};
-use crate::removals::{RemovalListener, Removals};
+use crate::removals::{EvictionListener, Removals};
 use crate::shard::{Layout, Pos, Table};
 use crate::stats::{CacheStats, WriteCounters};
 use crate::sweeper::{Sweeper, Sweepers};
@@ -109,7 +109,7 @@ pub(crate) struct Inner<K, V, P, S> {
     /// Entries held, published at the end of every write.
     pub(crate) len: AtomicUsize,
     /// Told of every removal, with no lock held.
-    pub(crate) listener: Option<RemovalListener<K, V>>,
+    pub(crate) listener: Option<EvictionListener<K, V>>,
     /// Creations, failures and removals by cause.
     pub(crate) counters: WriteCounters,
     /// How to stop each sweeper started for this cache.
@@ -151,7 +151,7 @@ where
         shards: usize,
         clock: Arc<dyn Clock>,
         hasher: S,
-        listener: Option<RemovalListener<K, V>>,
+        listener: Option<EvictionListener<K, V>>,
     ) -> Self {
         let layout = Layout::new(shards);
         let expiry = policy.expiry();

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
-use tenure::{AnyPolicy, Cache, CacheBuilder, CacheStats, Clock, RemovalCause, Sweeper, Timestamp};
+use tenure::policy::{AnyPolicy, Timestamp};
+use tenure::{Cache, CacheBuilder, CacheStats, Clock, RemovalCause, Sweeper};
 
 use crate::identity::{Endpoint, IdentityView, KeyOnEndpoint};
 use crate::redact::redact_userinfo;
@@ -173,7 +174,7 @@ impl OpenAiClientsBuilder {
         let mut builder = CacheBuilder::from_config(&cache_config)?
             // Identities come from callers: a keyed hasher, so none can pick keys that collide.
             .hasher(RandomState::new())
-            .listener(listener);
+            .eviction_listener(listener);
         if let Some(clock) = self.clock {
             builder = builder.clock(SharedClock(clock));
         }
@@ -331,7 +332,7 @@ impl fmt::Debug for OpenAiClients {
 mod tests {
     use std::hash::RandomState;
 
-    use tenure::AnyPolicy;
+    use tenure::policy::AnyPolicy;
 
     use super::*;
 

@@ -5,10 +5,8 @@ use std::collections::hash_map::Entry;
 use std::time::Duration;
 
 use foldhash::fast::FixedState;
-use tenure::{
-    AnyPolicy, Cache, CacheConfig, ConfigError, Expiry, ManualClock, NewEntry, Policy, Slot,
-    TimerWheel, Timestamp,
-};
+use tenure::policy::{AnyPolicy, Expiry, NewEntry, Policy, Slot, TimerWheel, Timestamp};
+use tenure::{Cache, CacheConfig, ConfigError, ManualClock};
 
 /// A keyed cache under simulation: one lookup at a time, on a simulated clock.
 pub trait Model {
@@ -68,7 +66,8 @@ impl Model for UnboundedMap {
 /// [`get_or_create`](tenure::Cache::get_or_create) as a service would.
 ///
 /// ```
-/// use tenure::{CacheConfig, HumanDuration, PolicyKind, Timestamp};
+/// use tenure::{CacheConfig, HumanDuration, PolicyKind};
+/// use tenure::policy::Timestamp;
 /// use tenure_sim::{Model, TenureModel};
 ///
 /// let config = CacheConfig {
@@ -100,7 +99,8 @@ impl TenureModel {
     /// The [`ConfigError`] that [`CacheConfig::to_policy`] reports.
     pub fn new(config: &CacheConfig) -> Result<Self, ConfigError> {
         let clock = ManualClock::new();
-        let cache = Cache::builder(config.to_policy()?)
+        let cache = Cache::builder()
+            .policy(config.to_policy()?)
             .clock(clock.clone())
             .build()?;
         Ok(TenureModel { cache, clock })

@@ -20,7 +20,8 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Duration;
 
-use tenure::{CacheConfig, ConfigError, HumanDuration, PolicyKind, Timestamp};
+use tenure::policy::Timestamp;
+use tenure::{CacheConfig, ConfigError, HumanDuration, PolicyKind};
 
 use crate::chart::{Series, live_entries_svg};
 use crate::memory::{private_stack_bytes, shared_stack_bytes};
