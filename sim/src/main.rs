@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tenure::{HumanDuration, PolicyKind};
+use tenure::PolicyKind;
 use tenure_sim::{
     ConfigOverrides, Engine, Progress, ProgressUnit, ScenarioOptions, SimError, TraceFormat,
     TraceOptions, replay_trace, resolve_config, run_scenario,
@@ -68,21 +68,23 @@ struct ReplayArgs {
     /// Eviction policy (overrides the config file's).
     #[arg(long)]
     policy: Option<PolicyArg>,
-    /// Most entries held, for lru and hybrid.
-    #[arg(long, value_name = "N")]
+    /// Most entries held, for lru and hybrid (the config's `max_capacity`).
+    #[arg(long, visible_alias = "max-capacity", value_name = "N")]
     capacity: Option<usize>,
-    /// Sliding time-to-live, for sliding-ttl and hybrid [default without --config: 1h].
-    #[arg(long, value_name = "DURATION")]
-    ttl: Option<HumanDuration>,
-    /// Absolute lifetime of an entry, for sliding-ttl and hybrid.
-    #[arg(long, value_name = "DURATION")]
-    max_lifetime: Option<HumanDuration>,
+    /// Sliding time-to-live, for sliding-ttl and hybrid (the config's
+    /// `time_to_idle`) [default without --config: 1h].
+    #[arg(long, visible_alias = "time-to-idle", value_name = "DURATION")]
+    ttl: Option<humantime::Duration>,
+    /// Absolute lifetime of an entry, for sliding-ttl and hybrid (the config's
+    /// `time_to_live`).
+    #[arg(long, visible_alias = "time-to-live", value_name = "DURATION")]
+    max_lifetime: Option<humantime::Duration>,
     /// Simulate a background sweeper at this interval of trace time.
     #[arg(long, value_name = "DURATION")]
-    sweep_interval: Option<HumanDuration>,
+    sweep_interval: Option<humantime::Duration>,
     /// Simulated time between two lookups of a .lis trace (it has no timestamps).
     #[arg(long, value_name = "DURATION", default_value = "1ms")]
-    lis_step: HumanDuration,
+    lis_step: humantime::Duration,
     /// What replays the trace: the policy state machine under the cache's rules
     /// (fast), or the real concurrent cache (same results, slower).
     #[arg(long, default_value = "policy")]
@@ -202,9 +204,9 @@ fn replay(args: ReplayArgs) -> Result<(), SimError> {
             PolicyArg::Hybrid => PolicyKind::Hybrid,
         }),
         capacity: args.capacity,
-        ttl: args.ttl,
-        max_lifetime: args.max_lifetime,
-        sweep_interval: args.sweep_interval,
+        ttl: args.ttl.map(Into::into),
+        max_lifetime: args.max_lifetime.map(Into::into),
+        sweep_interval: args.sweep_interval.map(Into::into),
     };
     let config = resolve_config(args.config.as_deref(), &overrides)?;
     let trace_options = TraceOptions {

@@ -66,15 +66,15 @@ impl Model for UnboundedMap {
 /// [`get_or_create`](tenure::Cache::get_or_create) as a service would.
 ///
 /// ```
-/// use tenure::{CacheConfig, HumanDuration, PolicyKind};
+/// use tenure::{CacheConfig, PolicyKind};
 /// use tenure::policy::Timestamp;
 /// use tenure_sim::{Model, TenureModel};
 ///
 /// let config = CacheConfig {
 ///     policy: PolicyKind::SlidingTtl,
-///     ttl: Some(HumanDuration(std::time::Duration::from_secs(60))),
-///     capacity: None,
-///     max_lifetime: None,
+///     max_capacity: None,
+///     time_to_idle: Some(std::time::Duration::from_secs(60)),
+///     time_to_live: None,
 ///     sweep_interval: None,
 /// };
 /// let mut cache = TenureModel::new(&config)?;
@@ -156,7 +156,7 @@ impl Model for TenureModel {
 /// use tenure::{CacheConfig, PolicyKind};
 /// use tenure_sim::{Model, PolicyModel};
 ///
-/// let config = CacheConfig { policy: PolicyKind::Lru, ttl: None, capacity: Some(2), max_lifetime: None, sweep_interval: None };
+/// let config = CacheConfig { policy: PolicyKind::Lru, max_capacity: Some(2), time_to_idle: None, time_to_live: None, sweep_interval: None };
 /// let mut lru = PolicyModel::new(&config)?;
 /// for key in [1, 2, 1, 3] {
 ///     lru.access(key);
@@ -372,7 +372,7 @@ pub(crate) fn nanos(d: Duration) -> u64 {
 mod tests {
     use super::*;
     use crate::prng::SplitMix64;
-    use tenure::{HumanDuration, PolicyKind};
+    use tenure::PolicyKind;
 
     fn config(
         policy: PolicyKind,
@@ -380,12 +380,12 @@ mod tests {
         capacity: Option<usize>,
         max: Option<u64>,
     ) -> CacheConfig {
-        let secs = |s: u64| HumanDuration(Duration::from_secs(s));
+        let secs = Duration::from_secs;
         CacheConfig {
             policy,
-            ttl: ttl.map(secs),
-            capacity,
-            max_lifetime: max.map(secs),
+            max_capacity: capacity.map(|c| c as u64),
+            time_to_idle: ttl.map(secs),
+            time_to_live: max.map(secs),
             sweep_interval: None,
         }
     }
@@ -444,12 +444,12 @@ mod tests {
             assert!(hits > 200, "{config:?}: {hits} hits");
             assert_eq!(
                 expired > 1000,
-                config.ttl.is_some(),
+                config.time_to_idle.is_some(),
                 "{config:?}: {expired} expired"
             );
             assert_eq!(
                 evicted > 20,
-                config.capacity.is_some(),
+                config.max_capacity.is_some(),
                 "{config:?}: {evicted} evicted"
             );
         }
