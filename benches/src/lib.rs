@@ -9,3 +9,9 @@ pub mod rotation;
 pub mod trace;
 pub mod workload;
 pub mod zipf;
+
+/// `docs/migration-from-moka.md`: its moka program and its tenure twin,
+/// compiled and run as doctests here, where both caches are dependencies.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/migration-from-moka.md")]
+pub struct MigrationFromMoka;

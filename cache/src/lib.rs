@@ -101,8 +101,3 @@ pub type DefaultHashBuilder = foldhash::fast::RandomState;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct WorkspaceReadme;
-
-/// The tenure side of `docs/migration-from-moka.md`, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../docs/migration-from-moka.md")]
-pub struct MigrationFromMoka;
