@@ -33,9 +33,10 @@ impl fmt::Display for PolicyKind {
 
 /// A cache's configuration, as read from TOML, JSON or any serde format.
 ///
-/// The fields carry the builder's names ([`CacheBuilder::max_capacity`],
-/// [`time_to_idle`](CacheBuilder::time_to_idle),
-/// [`time_to_live`](CacheBuilder::time_to_live)); the older names `capacity`,
+/// The fields carry the builder's names
+/// ([`max_capacity`](crate::CacheBuilder::max_capacity),
+/// [`time_to_idle`](crate::CacheBuilder::time_to_idle),
+/// [`time_to_live`](crate::CacheBuilder::time_to_live)); the older names `capacity`,
 /// `ttl` and `max_lifetime` are read as aliases, and serializing writes the new
 /// names. Durations are [`humantime`] strings (`"1h"`, `"90s"`, `"1h 30m"`) or
 /// whole seconds. Unknown fields are rejected. [`CacheConfig::to_policy`]
@@ -72,10 +73,7 @@ impl fmt::Display for PolicyKind {
 /// assert_eq!(config.to_policy().unwrap_err().to_string(), "`max_capacity` must be at least 1");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-///
-/// [`CacheBuilder::max_capacity`]: crate::CacheBuilder::max_capacity
-/// [`time_to_idle`]: crate::CacheBuilder::time_to_idle
-/// [`time_to_live`]: crate::CacheBuilder::time_to_live
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {

@@ -39,7 +39,7 @@ pub(crate) use tenure_policies::{
 };
 
 /// Everything a policy author needs, and the built-in policies themselves: the
-/// [`Policy`](policy::Policy) trait, slots and the structures that keep their
+/// [`Policy`] trait, slots and the structures that keep their
 /// order, time, and the policy types a [`Cache`] can be named with
 /// (`Cache<K, V, LruBound>`). This is the `tenure-policies` crate, re-exported
 /// so that one dependency is enough.
