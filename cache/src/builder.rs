@@ -6,7 +6,8 @@ use std::hash::{BuildHasher, Hash};
 use std::time::Duration;
 
 use crate::clock::{Clock, CoarseClock};
-use crate::engine::Inner;
+use crate::engine::{Inner, Weigher};
+use crate::expire::Expiry;
 use crate::policy::{AnyPolicy, Policy};
 use crate::removals::EvictionListener;
 use crate::shard::Layout;
@@ -52,6 +53,8 @@ pub struct CacheBuilder<K, V, P = AnyPolicy, S = DefaultHashBuilder> {
     hasher: S,
     clock: Option<Arc<dyn Clock>>,
     listener: Option<EvictionListener<K, V>>,
+    weigher: Option<Weigher<K, V>>,
+    per_entry: Option<Box<dyn Expiry<K, V>>>,
     shards: Option<usize>,
     sweep_interval: Option<Duration>,
     sweep_on_tokio: bool,
@@ -142,9 +145,26 @@ impl EvictionPolicy {
         }
     }
 
-    // Each further bounded policy is one constructor here naming its
-    // `PolicyKind` (`tiny_lfu()`, `s3_fifo()`, `sieve()`); `CacheConfig::to_policy`
-    // already turns that kind, with or without time rules, into the policy.
+    /// S3-FIFO: a small probationary queue in front of a main one, with
+    /// ghosts of recently evicted keys ([`S3Fifo`](crate::policy::S3Fifo)).
+    /// Resists scans better than LRU.
+    pub fn s3_fifo() -> Self {
+        EvictionPolicy {
+            bound: PolicyKind::S3Fifo,
+        }
+    }
+
+    /// SIEVE: one FIFO queue and a visited bit per entry
+    /// ([`Sieve`](crate::policy::Sieve)).
+    pub fn sieve() -> Self {
+        EvictionPolicy {
+            bound: PolicyKind::Sieve,
+        }
+    }
+
+    // Each further bounded policy (`tiny_lfu()`, …) is one constructor here
+    // naming its `PolicyKind`: `CacheConfig::to_policy` already turns that
+    // kind, with or without time rules, into the policy.
 
     /// The config's policy for this bound, with time rules if `timed`.
     fn kind(self, timed: bool) -> PolicyKind {
@@ -182,6 +202,8 @@ impl<K, V, P> CacheBuilder<K, V, P> {
             hasher: DefaultHashBuilder::default(),
             clock: None,
             listener: None,
+            weigher: None,
+            per_entry: None,
             shards: None,
             sweep_interval: None,
             sweep_on_tokio: false,
@@ -317,6 +339,8 @@ impl<K, V, S> CacheBuilder<K, V, AnyPolicy, S> {
             hasher: self.hasher,
             clock: self.clock,
             listener: self.listener,
+            weigher: self.weigher,
+            per_entry: self.per_entry,
             shards: self.shards,
             sweep_interval: self.sweep_interval,
             sweep_on_tokio: self.sweep_on_tokio,
@@ -430,10 +454,52 @@ where
             hasher,
             clock: self.clock,
             listener: self.listener,
+            weigher: self.weigher,
+            per_entry: self.per_entry,
             shards: self.shards,
             sweep_interval: self.sweep_interval,
             sweep_on_tokio: self.sweep_on_tokio,
         }
+    }
+
+    /// Weighs every entry with `weigher` as it is stored: the policy's capacity
+    /// ([`max_capacity`](CacheBuilder::max_capacity)) is then a bound on the
+    /// total weight, not on the number of entries, and
+    /// [`CacheStats::weighted_size`](crate::CacheStats::weighted_size) reports
+    /// the total. An entry heavier than the whole capacity is not kept: it is
+    /// removed as soon as it is stored, with cause
+    /// [`Capacity`](crate::RemovalCause::Capacity), and the other entries stay.
+    /// A weight of 0 counts nothing against the bound.
+    ///
+    /// The weigher runs with no lock held, once per stored value.
+    ///
+    /// ```
+    /// use tenure::Cache;
+    ///
+    /// let cache: Cache<&str, String> = Cache::builder()
+    ///     .max_capacity(10)
+    ///     .weigher(|_key: &&str, value: &String| value.len() as u32)
+    ///     .build()?;
+    /// cache.insert("a", "four".to_string());
+    /// cache.insert("b", "five!".to_string());
+    /// assert_eq!(cache.stats().weighted_size, 9);
+    /// cache.insert("c", "two".to_string()); // 12 > 10: "a", read least recently, goes
+    /// assert_eq!((cache.contains_key("a"), cache.stats().weighted_size), (false, 8));
+    /// cache.insert("d", "eleven char".to_string()); // heavier than the capacity
+    /// assert!(!cache.contains_key("d") && cache.contains_key("b") && cache.contains_key("c"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn weigher(mut self, weigher: impl Fn(&K, &V) -> u32 + Send + Sync + 'static) -> Self {
+        self.weigher = Some(Box::new(weigher));
+        self
+    }
+
+    /// Lets each entry choose its own deadline with `expiry`'s hooks (on
+    /// create, read and update), on top of the policy's time rules: the
+    /// earliest deadline wins. See [`Expiry`](crate::Expiry).
+    pub fn expire_after(mut self, expiry: impl Expiry<K, V>) -> Self {
+        self.per_entry = Some(Box::new(expiry));
+        self
     }
 
     /// Builds the cache (and starts its sweeper, if one was asked for).
@@ -461,7 +527,15 @@ where
             .shards
             .unwrap_or_else(|| crate::sync::cpus().saturating_mul(4));
         let clock = self.clock.unwrap_or_else(|| Arc::new(CoarseClock::new()));
-        let inner = Inner::new(policy, shards, clock, self.hasher, self.listener);
+        let inner = Inner::new(
+            policy,
+            shards,
+            clock,
+            self.hasher,
+            self.listener,
+            self.weigher,
+            self.per_entry,
+        );
         let cache = Cache::from_inner(Arc::new(inner));
         if let Some(interval) = self.sweep_interval {
             cache.start_owned_sweeper(interval, self.sweep_on_tokio);

@@ -151,7 +151,8 @@ where
     /// lifetime count from now.
     pub fn insert(&self, key: K, value: V) -> Option<V> {
         let hash = self.inner.hasher.hash_one(&key);
-        let (replaced, removals) = self.inner.write(|w| w.insert(key, hash, value));
+        let weight = self.inner.weigh(&key, &value);
+        let (replaced, removals) = self.inner.write(|w| w.insert(key, hash, value, weight));
         self.inner.notify(removals);
         replaced
     }

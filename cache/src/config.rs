@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{AnyPolicy, Hybrid, LruBound, PolicyError, SlidingTtl};
+use crate::policy::{
+    AnyPolicy, Expiry, Hybrid, LruBound, PolicyError, S3Fifo, Sieve, SlidingTtl, Timed,
+};
 use crate::sweeper::{SweepIntervalError, check_interval};
 
 /// Which built-in policy a [`CacheConfig`] selects.
@@ -19,6 +21,11 @@ pub enum PolicyKind {
     Lru,
     /// [`Hybrid`]: needs `max_capacity`, and `time_to_idle`, `time_to_live` or both.
     Hybrid,
+    /// [`S3Fifo`]: needs `max_capacity`; `time_to_idle` and `time_to_live` optional.
+    #[serde(rename = "s3fifo")]
+    S3Fifo,
+    /// [`Sieve`]: needs `max_capacity`; `time_to_idle` and `time_to_live` optional.
+    Sieve,
 }
 
 impl fmt::Display for PolicyKind {
@@ -27,6 +34,8 @@ impl fmt::Display for PolicyKind {
             PolicyKind::SlidingTtl => "sliding-ttl",
             PolicyKind::Lru => "lru",
             PolicyKind::Hybrid => "hybrid",
+            PolicyKind::S3Fifo => "s3fifo",
+            PolicyKind::Sieve => "sieve",
         })
     }
 }
@@ -77,10 +86,10 @@ impl fmt::Display for PolicyKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
-    /// The policy: `"sliding-ttl"`, `"lru"` or `"hybrid"`.
+    /// The policy: `"sliding-ttl"`, `"lru"`, `"hybrid"`, `"s3fifo"` or `"sieve"`.
     #[serde(deserialize_with = "named::policy")]
     pub policy: PolicyKind,
-    /// Most entries held (lru, hybrid). Alias: `capacity`.
+    /// Most entries held (lru, hybrid, s3fifo, sieve). Alias: `capacity`.
     #[serde(
         default,
         alias = "capacity",
@@ -89,7 +98,7 @@ pub struct CacheConfig {
     )]
     pub max_capacity: Option<u64>,
     /// Sliding time-to-live: an entry not read for this long expires
-    /// (sliding-ttl, hybrid). Alias: `ttl`.
+    /// (sliding-ttl, hybrid; optional for s3fifo, sieve). Alias: `ttl`.
     #[serde(
         default,
         alias = "ttl",
@@ -99,7 +108,7 @@ pub struct CacheConfig {
     )]
     pub time_to_idle: Option<Duration>,
     /// Absolute lifetime, however often an entry is read (sliding-ttl,
-    /// hybrid). Alias: `max_lifetime`.
+    /// hybrid; optional for s3fifo, sieve). Alias: `max_lifetime`.
     #[serde(
         default,
         alias = "max_lifetime",
@@ -250,6 +259,10 @@ impl CacheConfig {
                 })
         };
         let no_expiry = ConfigError::NoExpiry { policy };
+        let rules = Expiry {
+            ttl: self.time_to_idle,
+            max_lifetime: self.time_to_live,
+        };
         Ok(match policy {
             PolicyKind::SlidingTtl => {
                 unused("max_capacity", self.max_capacity.is_some())?;
@@ -278,6 +291,8 @@ impl CacheConfig {
                 }
                 .into()
             }
+            PolicyKind::S3Fifo => Timed::new(S3Fifo::new(capacity()?)?, rules)?.into(),
+            PolicyKind::Sieve => Timed::new(Sieve::new(capacity()?)?, rules)?.into(),
         })
     }
 }

@@ -63,9 +63,10 @@ where
         let inner = self.inner;
         let hash = self.hash;
         let key = self.key.take().expect("a creation finishes once");
+        let weight = inner.weigh(&key, &value);
         let (_, removals) = inner.write(|w| {
             w.count_creation();
-            w.insert(key, hash, value.clone())
+            w.insert(key, hash, value.clone(), weight)
         });
         if let Some(flight) = self.flight.take() {
             let shard = inner.layout.shard_of(hash);

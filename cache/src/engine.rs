@@ -33,6 +33,7 @@ use std::hash::{BuildHasher, Hash};
 
 use crate::clock::Clock;
 use crate::creation::Creation;
+use crate::expire::Expiry as EntryExpiry;
 use crate::faults;
 use crate::flight::{Flight, Flights, Join};
 use crate::read_buffer::{Mine, ReadBuffers, ThreadReads};
@@ -40,9 +41,17 @@ use crate::removals::{EvictionListener, Removals};
 use crate::shard::{Layout, Pos, Table};
 use crate::stats::{CacheStats, WriteCounters};
 use crate::sweeper::{Sweeper, Sweepers};
-use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, RwLock};
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock};
 use crate::writer::Writer;
-use crate::{Expiry, Policy, TimerWheel, Timestamp};
+use crate::{Policy, Slot, TimerWheel, Timestamp};
+use tenure_policies::Expiry;
+use tenure_policies::Weights;
+
+/// The wheel's tick when only per-entry deadlines expire entries.
+const PER_ENTRY_TICK: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Weighs an entry: what it counts against a weighted capacity.
+pub(crate) type Weigher<K, V> = Box<dyn Fn(&K, &V) -> u32 + Send + Sync>;
 
 /// Everything a write changes, behind the policy lock.
 pub(crate) struct Core<P> {
@@ -72,6 +81,8 @@ pub(crate) struct Core<P> {
     pub(crate) slots_high: usize,
     /// Entries held.
     pub(crate) len: usize,
+    /// Each entry's weight and their total.
+    pub(crate) weights: Weights,
 }
 
 /// How full one shard is, as the policy lock holder knows it.
@@ -100,6 +111,13 @@ pub(crate) struct Inner<K, V, P, S> {
     pub(crate) reads: ReadBuffers,
     /// The policy's time rules, copied so that a hit can check them unlocked.
     pub(crate) expiry: Expiry,
+    /// Deadlines chosen per entry, if the builder was given them.
+    pub(crate) per_entry: Option<Box<dyn EntryExpiry<K, V>>>,
+    /// Whether anything expires: the cache reads its clock only then.
+    pub(crate) timed: bool,
+    /// Entries whose own deadline a read moved earlier: the wheel must hear
+    /// of it at the next write (only used with `per_entry`).
+    pub(crate) rescheduled: Mutex<Vec<Slot>>,
     /// Whether the policy wants reads replayed, copied for the same reason.
     pub(crate) tracks_reads: bool,
     /// Where time comes from.
@@ -108,6 +126,10 @@ pub(crate) struct Inner<K, V, P, S> {
     pub(crate) hasher: S,
     /// Entries held, published at the end of every write.
     pub(crate) len: AtomicUsize,
+    /// Their total weight, published with `len`.
+    pub(crate) weighted_size: AtomicU64,
+    /// Weighs each entry as it is stored; every entry weighs 1 without one.
+    pub(crate) weigher: Option<Weigher<K, V>>,
     /// Told of every removal, with no lock held.
     pub(crate) listener: Option<EvictionListener<K, V>>,
     /// Creations, failures and removals by cause.
@@ -152,19 +174,23 @@ where
         clock: Arc<dyn Clock>,
         hasher: S,
         listener: Option<EvictionListener<K, V>>,
+        weigher: Option<Weigher<K, V>>,
+        per_entry: Option<Box<dyn EntryExpiry<K, V>>>,
     ) -> Self {
         let layout = Layout::new(shards);
         let expiry = policy.expiry();
+        let timers = TimerWheel::for_rules(&expiry)
+            .or_else(|| per_entry.is_some().then(|| TimerWheel::new(PER_ENTRY_TICK)));
         let tracks_reads = policy.tracks_reads();
         Inner {
             tables: (0..layout.shards())
-                .map(|_| RwLock::new(Table::new(layout, &expiry)))
+                .map(|_| RwLock::new(Table::new(layout, &expiry, per_entry.is_some())))
                 .collect(),
             layout,
             flights: Flights::new(layout.shards()),
             core: Mutex::new(Core {
                 policy,
-                timers: TimerWheel::for_rules(&expiry),
+                timers,
                 reads: Vec::new(),
                 retired: (0, 0),
                 free: (0..layout.shards()).map(|_| VecDeque::new()).collect(),
@@ -174,13 +200,19 @@ where
                 compacting: 0,
                 slots_high: 0,
                 len: 0,
+                weights: Weights::new(),
             }),
             reads: ReadBuffers::new(),
+            timed: expiry.uses_time() || per_entry.is_some(),
             expiry,
+            per_entry,
+            rescheduled: Mutex::new(Vec::new()),
             tracks_reads,
             clock,
             hasher,
             len: AtomicUsize::new(0),
+            weighted_size: AtomicU64::new(0),
+            weigher,
             listener,
             counters: WriteCounters::default(),
             sweepers: Sweepers::new(),
@@ -194,7 +226,7 @@ where
 
     /// The time, if any rule needs it.
     pub(crate) fn now(&self) -> Timestamp {
-        if self.expiry.uses_time() {
+        if self.timed {
             self.clock.now()
         } else {
             Timestamp::ZERO
@@ -230,12 +262,15 @@ where
             let Some((pos, entry)) = table.find(hash, key) else {
                 return miss(Lookup::Miss);
             };
-            if self.expiry.uses_time() {
+            if self.timed {
                 let now = self.clock.now();
                 if table.is_expired(pos, entry, &self.expiry, now) {
                     return miss(Lookup::Expired);
                 }
                 entry.touch(now);
+                if let Some(hooks) = &self.per_entry {
+                    self.after_read(hooks.as_ref(), &table, shard, pos, now);
+                }
             }
             let value = entry.value.clone();
             let table = faults::unlock_before_record(table);
@@ -253,6 +288,33 @@ where
         })
     }
 
+    /// Runs the read hook of a per-entry expiry on a hit at `now`, and moves
+    /// the entry's own deadline if the hook says so.
+    #[cold]
+    fn after_read(
+        &self,
+        hooks: &dyn EntryExpiry<K, V>,
+        table: &Table<K, V>,
+        shard: usize,
+        pos: Pos,
+        now: Timestamp,
+    ) {
+        let Some(entry) = table.at(pos) else { return };
+        let own = table.own_deadline(pos);
+        let remaining = own.map(|d| d.saturating_duration_since(now));
+        let wanted = hooks.expire_after_read(&entry.key, &entry.value, remaining);
+        if wanted == remaining {
+            return;
+        }
+        let deadline = wanted.map(|d| now + d);
+        table.set_own_deadline(pos, deadline);
+        // A later deadline is found when the old one comes due; an earlier
+        // one must be filed before it passes.
+        if deadline.is_some_and(|d| own.is_none_or(|o| d < o)) {
+            self.rescheduled.lock().push(self.layout.slot(shard, pos));
+        }
+    }
+
     /// Whether `key` has a live entry; not an access.
     pub(crate) fn contains<Q>(&self, key: &Q, hash: u64) -> bool
     where
@@ -261,7 +323,7 @@ where
     {
         let table = self.table(hash).read();
         table.find(hash, key).is_some_and(|(pos, e)| {
-            !self.expiry.uses_time() || !table.is_expired(pos, e, &self.expiry, self.clock.now())
+            !self.timed || !table.is_expired(pos, e, &self.expiry, self.clock.now())
         })
     }
 
@@ -314,11 +376,16 @@ where
         let now = self.now();
         self.drain(&mut core, now);
         let mut w = Writer::new(self, &mut core, now);
+        if self.per_entry.is_some() {
+            w.reschedule(&mut self.rescheduled.lock());
+        }
         w.reclaim_expired();
         let result = op(&mut w);
         faults::len_before_evict(|| self.len.store(w.len(), Ordering::Release));
         w.evict_over_bound();
         let removals = w.finish();
+        self.weighted_size
+            .store(core.weights.total(), Ordering::Release);
         self.len.store(core.len, Ordering::Release);
         (result, removals)
     }
@@ -346,8 +413,17 @@ where
                 misses += buffer.misses();
             }
         }
-        self.counters
-            .snapshot(hits, misses, self.len.load(Ordering::Acquire))
+        self.counters.snapshot(
+            hits,
+            misses,
+            self.len.load(Ordering::Acquire),
+            self.weighted_size.load(Ordering::Acquire),
+        )
+    }
+
+    /// The weight of an entry about to be stored (called with no lock held).
+    pub(crate) fn weigh(&self, key: &K, value: &V) -> u32 {
+        self.weigher.as_ref().map_or(1, |weigh| weigh(key, value))
     }
 
     /// Finds the value for `key`, a flight to wait on, or the right to create

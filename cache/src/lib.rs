@@ -10,6 +10,7 @@ mod config;
 mod creation;
 mod duration;
 mod engine;
+mod expire;
 mod faults;
 mod flight;
 mod read_buffer;
@@ -27,6 +28,7 @@ pub use cache::Cache;
 pub use clock::TokioClock;
 pub use clock::{Clock, CoarseClock, ManualClock, SystemClock};
 pub use config::{CacheConfig, ConfigError, PolicyKind};
+pub use expire::Expiry;
 pub use removals::EvictionListener;
 pub use stats::{CacheStats, RemovalCounts};
 pub use sweeper::{SweepIntervalError, Sweeper, SweeperError};
@@ -34,9 +36,7 @@ pub use tenure_policies::RemovalCause;
 pub use traits::{BoxCreate, KeyedResourceCache, KeyedResourceCacheExt};
 
 // The engine's own short paths to the policy plumbing.
-pub(crate) use tenure_policies::{
-    Expiry, NewEntry, Policy, Slot, TimerWheel, Timestamp, ensure_slot,
-};
+pub(crate) use tenure_policies::{NewEntry, Policy, Slot, TimerWheel, Timestamp, ensure_slot};
 
 /// Everything a policy author needs, and the built-in policies themselves: the
 /// [`Policy`] trait, slots and the structures that keep their

@@ -16,7 +16,11 @@ use hashbrown::HashTable;
 
 use crate::faults;
 use crate::sync::{AtomicU64, Ordering};
-use crate::{Expiry, Slot, Timestamp, ensure_slot};
+use crate::{Slot, Timestamp, ensure_slot};
+use tenure_policies::Expiry as Rules;
+
+/// No deadline of the entry's own.
+const NO_DEADLINE: u64 = u64::MAX;
 
 /// A position in one shard's slab.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -123,17 +127,24 @@ pub(crate) struct Table<K, V> {
     created: Vec<Timestamp>,
     /// Whether the rules have a maximum lifetime (and so need creation times).
     keeps_created: bool,
+    /// Each entry's own deadline in nanoseconds (`NO_DEADLINE`: none), by
+    /// position; kept only if the cache has a per-entry [`Expiry`](crate::Expiry).
+    /// Atomic: a read may move it, under the shard's read lock.
+    own: Vec<AtomicU64>,
+    keeps_own: bool,
     /// The most positions this shard may use (slots must fit in a `u32`).
     max_positions: usize,
 }
 
 impl<K: Hash + Eq, V> Table<K, V> {
-    pub(crate) fn new(layout: Layout, expiry: &Expiry) -> Self {
+    pub(crate) fn new(layout: Layout, expiry: &Rules, per_entry: bool) -> Self {
         Table {
             index: HashTable::new(),
             slab: Vec::new(),
             created: Vec::new(),
             keeps_created: expiry.max_lifetime.is_some(),
+            own: Vec::new(),
+            keeps_own: per_entry,
             max_positions: layout.max_positions(),
         }
     }
@@ -158,20 +169,43 @@ impl<K: Hash + Eq, V> Table<K, V> {
         self.slab.get(pos.index())?.as_ref()
     }
 
-    /// When the entry at `pos` expires under `expiry` (`None`: never).
+    /// When the entry at `pos` expires: the earliest of its deadline under
+    /// `expiry` and its own (`None`: never).
     #[inline]
     pub(crate) fn deadline(
         &self,
         pos: Pos,
         entry: &Entry<K, V>,
-        expiry: &Expiry,
+        expiry: &Rules,
     ) -> Option<Timestamp> {
         let created = self
             .created
             .get(pos.index())
             .copied()
             .unwrap_or(Timestamp::ZERO);
-        expiry.deadline(created, entry.last_access())
+        let ruled = expiry.deadline(created, entry.last_access());
+        match self.own_deadline(pos) {
+            Some(own) => Some(ruled.map_or(own, |r| r.min(own))),
+            None => ruled,
+        }
+    }
+
+    /// The entry's own deadline, if it has one.
+    #[inline]
+    pub(crate) fn own_deadline(&self, pos: Pos) -> Option<Timestamp> {
+        let nanos = self.own.get(pos.index())?.load(Ordering::Acquire);
+        (nanos != NO_DEADLINE).then(|| Timestamp::from_nanos(nanos))
+    }
+
+    /// Sets the entry's own deadline (under the read lock: a hit may move it).
+    #[inline]
+    pub(crate) fn set_own_deadline(&self, pos: Pos, deadline: Option<Timestamp>) {
+        if let Some(own) = self.own.get(pos.index()) {
+            own.store(
+                deadline.map_or(NO_DEADLINE, Timestamp::as_nanos),
+                Ordering::Release,
+            );
+        }
     }
 
     /// Whether the entry at `pos` is expired at `now`.
@@ -180,7 +214,7 @@ impl<K: Hash + Eq, V> Table<K, V> {
         &self,
         pos: Pos,
         entry: &Entry<K, V>,
-        expiry: &Expiry,
+        expiry: &Rules,
         now: Timestamp,
     ) -> bool {
         self.deadline(pos, entry, expiry).is_some_and(|d| now >= d) && !faults::skip_hit_expiry()
@@ -188,12 +222,14 @@ impl<K: Hash + Eq, V> Table<K, V> {
 
     /// Stores a new entry (its key must be absent) at the free position `at`,
     /// or at a new position at the end; returns its position.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn put(
         &mut self,
         hash: u64,
         key: K,
         value: V,
         now: Timestamp,
+        own_deadline: Option<Timestamp>,
         at: Option<Pos>,
         hasher: &impl BuildHasher,
     ) -> Pos {
@@ -231,6 +267,12 @@ impl<K: Hash + Eq, V> Table<K, V> {
             ensure_slot(&mut self.created, Slot::new(pos.0), Timestamp::ZERO);
             self.created[pos.index()] = now;
         }
+        if self.keeps_own {
+            while self.own.len() <= pos.index() {
+                self.own.push(AtomicU64::new(NO_DEADLINE));
+            }
+            self.set_own_deadline(pos, own_deadline);
+        }
         let slab = &self.slab;
         self.index
             .insert_unique(hash, pos, |&p| rehash(slab, p, hasher));
@@ -262,6 +304,9 @@ impl<K: Hash + Eq, V> Table<K, V> {
         if let Some(&created) = self.created.get(from.index()) {
             self.created[to.index()] = created;
         }
+        if self.keeps_own {
+            self.set_own_deadline(to, self.own_deadline(from));
+        }
         self.slab[to.index()] = Some(entry);
     }
 
@@ -286,6 +331,7 @@ impl<K: Hash + Eq, V> Table<K, V> {
             self.slab.pop();
         }
         self.created.truncate(self.slab.len());
+        self.own.truncate(self.slab.len());
         self.slab.len()
     }
 
@@ -296,6 +342,7 @@ impl<K: Hash + Eq, V> Table<K, V> {
         if self.slab.capacity() > 2 * span + 8 {
             self.slab.shrink_to(span + span / 8);
             self.created.shrink_to(span + span / 8);
+            self.own.shrink_to(span + span / 8);
         }
         let len = self.index.len();
         if self.index.capacity() > 4 * len + 32 {

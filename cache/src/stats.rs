@@ -36,6 +36,9 @@ pub struct CacheStats {
     pub listener_panics: u64,
     /// Entries held when the snapshot was taken.
     pub len: usize,
+    /// Their total weight: what a weighted capacity bounds. Equal to `len`
+    /// unless the cache has a weigher.
+    pub weighted_size: u64,
 }
 
 impl CacheStats {
@@ -121,7 +124,13 @@ impl WriteCounters {
     }
 
     /// The counters, with the read side's `hits` and `misses`.
-    pub(crate) fn snapshot(&self, hits: u64, misses: u64, len: usize) -> CacheStats {
+    pub(crate) fn snapshot(
+        &self,
+        hits: u64,
+        misses: u64,
+        len: usize,
+        weighted_size: u64,
+    ) -> CacheStats {
         let [expired, capacity, removed, replaced, cleared] =
             std::array::from_fn(|i| self.removals[i].load(Ordering::Relaxed));
         CacheStats {
@@ -138,6 +147,7 @@ impl WriteCounters {
                 cleared,
             },
             len,
+            weighted_size,
         }
     }
 }

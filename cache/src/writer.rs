@@ -60,23 +60,41 @@ where
         self.core.len
     }
 
-    /// Stores `value` under `key`; returns the value it replaced. Every entry
-    /// still held is live (expired ones were reclaimed first), so the replaced
-    /// value is too.
-    pub(crate) fn insert(&mut self, key: K, hash: u64, value: V) -> Option<V> {
+    /// Stores `value` under `key`, weighing `weight`; returns the value it
+    /// replaced. Every entry still held is live (expired ones were reclaimed
+    /// first), so the replaced value is too.
+    pub(crate) fn insert(&mut self, key: K, hash: u64, value: V, weight: u32) -> Option<V> {
         let inner = self.inner;
         let shard = inner.layout.shard_of(hash);
         let mut table = inner.tables[shard].write();
+        // What was left of the old entry's own deadline, if there was one.
+        let mut old_remaining = None;
         let old = match table.find(hash, &key) {
             Some((pos, _)) => {
+                old_remaining = Some(
+                    table
+                        .own_deadline(pos)
+                        .map(|d| d.saturating_duration_since(self.now)),
+                );
                 let old = table.take(pos, &inner.hasher);
                 self.forget(inner.layout.slot(shard, pos), true);
                 old
             }
             None => None,
         };
+        let own = inner.per_entry.as_ref().and_then(|hooks| {
+            match old_remaining {
+                Some(remaining) => hooks.expire_after_update(&key, &value, remaining),
+                None => hooks.expire_after_create(&key, &value),
+            }
+            .map(|d| self.now + d)
+        });
         let at = self.take_free(shard);
-        let pos = table.put(hash, key, value, self.now, at, &inner.hasher);
+        let pos = table.put(hash, key, value, self.now, own, at, &inner.hasher);
+        let deadline = match inner.expiry.deadline(self.now, self.now) {
+            Some(ruled) => Some(own.map_or(ruled, |o| o.min(ruled))),
+            None => own,
+        };
         drop(table);
         let size = &mut self.core.shards[shard];
         size.len += 1;
@@ -86,13 +104,10 @@ where
             self.core.span += 1;
             self.core.slots_high = self.core.slots_high.max(slot.index() + 1);
         }
-        self.core
-            .policy
-            .on_insert(slot, NewEntry::new(hash), self.now);
-        if let (Some(timers), Some(deadline)) = (
-            self.core.timers.as_mut(),
-            inner.expiry.deadline(self.now, self.now),
-        ) {
+        self.core.weights.add(slot, weight);
+        let entry = NewEntry::new(hash).weighing(weight);
+        self.core.policy.on_insert(slot, entry, self.now);
+        if let (Some(timers), Some(deadline)) = (self.core.timers.as_mut(), deadline) {
             timers.schedule(slot, deadline);
         }
         self.core.len += 1;
@@ -162,6 +177,24 @@ where
             faults::reclaim_in_read_order(&mut met_live, now, || self.reclaim_if_expired(slot))
         });
         self.core.timers = Some(timers);
+    }
+
+    /// Files in the wheel the entries whose own deadline a read moved earlier
+    /// (a slot reused since is filed at its new entry's deadline: harmless).
+    pub(crate) fn reschedule(&mut self, slots: &mut Vec<Slot>) {
+        let Some(timers) = self.core.timers.as_mut() else {
+            return;
+        };
+        for slot in slots.drain(..) {
+            let (shard, pos) = self.inner.layout.locate(slot);
+            let table = self.inner.tables[shard].read();
+            if let Some(deadline) = table
+                .at(pos)
+                .and_then(|entry| table.deadline(pos, entry, &self.inner.expiry))
+            {
+                timers.schedule(slot, deadline);
+            }
+        }
     }
 
     /// The timer wheel's check of the entry in `slot`: reclaims it if its own
@@ -270,6 +303,7 @@ where
         let slots = self.inner.layout.slots_for(widest);
         if slots + slots / 4 < self.core.slots_high {
             self.core.policy.shrink_to(slots);
+            self.core.weights.shrink_to(slots);
             if let Some(timers) = self.core.timers.as_mut() {
                 timers.shrink_to(slots);
             }
@@ -314,6 +348,7 @@ where
             }
             table.relocate(from, to, &inner.hasher);
             self.core.policy.on_move(source, target, self.now);
+            self.core.weights.move_slot(source, target);
             moves += 1;
             span = table.trim();
         }
@@ -344,6 +379,7 @@ where
     fn forget(&mut self, slot: Slot, cancel: bool) {
         let (shard, _) = self.inner.layout.locate(slot);
         self.core.shards[shard].len -= 1;
+        self.core.weights.remove(slot);
         self.core.policy.on_remove(slot);
         if cancel {
             if let Some(timers) = self.core.timers.as_mut() {

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use tenure::policy::{AnyPolicy, Policy};
+use tenure::policy::{AnyPolicy, Expiry, Policy};
 use tenure::{Cache, CacheBuilder, CacheConfig, PolicyKind};
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -176,6 +176,48 @@ fn configs_round_trip_and_make_caches() {
     assert_hybrid(&CacheConfig::default(), HOUR, 10_000, None);
 }
 
+#[test]
+fn fifo_policies_need_a_capacity_and_take_optional_time_rules() {
+    let s3fifo = toml_config("policy = \"s3fifo\"\nmax_capacity = 1000");
+    assert_eq!(s3fifo.policy, PolicyKind::S3Fifo);
+    assert_eq!(s3fifo.policy.to_string(), "s3fifo");
+    match s3fifo.to_policy().unwrap() {
+        AnyPolicy::S3Fifo(p) => {
+            assert_eq!(p.policy().capacity(), 1000);
+            assert_eq!(p.expiry(), Expiry::NEVER);
+        }
+        other => panic!("expected S3-FIFO, got {other:?}"),
+    }
+
+    let sieve = json_config(
+        r#"{"policy": "sieve", "max_capacity": 64, "time_to_idle": "90s", "time_to_live": "1h"}"#,
+    );
+    assert_eq!(sieve.policy.to_string(), "sieve");
+    match sieve.to_policy().unwrap() {
+        AnyPolicy::Sieve(p) => {
+            assert_eq!(p.policy().capacity(), 64);
+            let rules = Expiry {
+                ttl: Some(Duration::from_secs(90)),
+                max_lifetime: Some(HOUR),
+            };
+            assert_eq!(p.expiry(), rules);
+        }
+        other => panic!("expected SIEVE, got {other:?}"),
+    }
+
+    for config in [s3fifo, sieve] {
+        let as_toml = toml::to_string(&config).unwrap();
+        assert_eq!(toml_config(&as_toml), config, "{as_toml}");
+        let cache = Cache::<u32, u32>::from_config(&config).unwrap();
+        for key in 0..2000 {
+            cache.insert(key, key);
+        }
+        let bound = config.max_capacity.unwrap() as usize;
+        assert!(cache.len() <= bound, "{} entries over {bound}", cache.len());
+        assert!(!cache.is_empty());
+    }
+}
+
 // ---------------------------------------------------------------- invalid configs
 
 /// An invalid config: its TOML form, and the field its error must name.
@@ -287,6 +329,36 @@ const INVALID_VALUES: &[Invalid] = &[
         "capacity too large",
         "policy = \"lru\"\nmax_capacity = 18446744073709551615",
         "`max_capacity`",
+    ),
+    invalid(
+        "s3fifo without capacity",
+        "policy = \"s3fifo\"",
+        "`max_capacity`",
+    ),
+    invalid(
+        "sieve without capacity",
+        "policy = \"sieve\"\nttl = \"1h\"",
+        "`max_capacity`",
+    ),
+    invalid(
+        "zero s3fifo capacity",
+        "policy = \"s3fifo\"\ncapacity = 0",
+        "`max_capacity`",
+    ),
+    invalid(
+        "sieve capacity too large",
+        "policy = \"sieve\"\ncapacity = 18446744073709551615",
+        "`max_capacity`",
+    ),
+    invalid(
+        "zero s3fifo ttl",
+        "policy = \"s3fifo\"\ncapacity = 5\nttl = \"0s\"",
+        "`time_to_idle`",
+    ),
+    invalid(
+        "sieve max_lifetime < ttl",
+        "policy = \"sieve\"\ncapacity = 5\nttl = \"1h\"\nmax_lifetime = \"1m\"",
+        "`time_to_live`",
     ),
 ];
 

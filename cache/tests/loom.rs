@@ -369,14 +369,17 @@ fn read_racing_expiry<P: Policy>(
     lifetime: Option<Duration>,
     reads: usize,
     steps: usize,
+    per_entry: bool,
 ) {
     let clock = ManualClock::new();
-    let cache: Cache<u32, u64, P> = Cache::builder()
+    let mut builder = Cache::builder()
         .policy(policy)
         .shards(1)
-        .clock(clock.clone())
-        .build()
-        .expect("a valid cache");
+        .clock(clock.clone());
+    if per_entry {
+        builder = builder.expire_after(SlideByHook);
+    }
+    let cache: Cache<u32, u64, P> = builder.build().expect("a valid cache");
     let now = || clock.now();
     let written = now();
     cache.insert(1, written.as_nanos());
@@ -425,7 +428,29 @@ fn read_racing_expiry<P: Policy>(
 #[test]
 fn d1_read_racing_expiry_and_maintenance() {
     model("d1_read_racing_expiry_and_maintenance", || {
-        read_racing_expiry(SlidingTtl::new(TTL).expect("ttl"), None, 2, 1);
+        read_racing_expiry(SlidingTtl::new(TTL).expect("ttl"), None, 2, 1, false);
+    });
+}
+
+/// A per-entry deadline that a read moves to `TTL` after the read: the same
+/// bounds as a sliding TTL, but kept by the entry's own deadline.
+struct SlideByHook;
+
+impl tenure::Expiry<u32, u64> for SlideByHook {
+    fn expire_after_create(&self, _: &u32, _: &u64) -> Option<Duration> {
+        Some(TTL)
+    }
+    fn expire_after_read(&self, _: &u32, _: &u64, _: Option<Duration>) -> Option<Duration> {
+        Some(TTL)
+    }
+}
+
+/// An LRU cache (no time rule) whose entry's own deadline slides on reads,
+/// read twice while another thread moves the clock and maintains.
+#[test]
+fn d3_read_racing_a_per_entry_deadline() {
+    model("d3_read_racing_a_per_entry_deadline", || {
+        read_racing_expiry(LruBound::new(2).expect("capacity"), None, 2, 1, true);
     });
 }
 
@@ -438,7 +463,7 @@ fn d2_read_racing_lifetime_and_repeated_maintenance() {
         let policy = Hybrid::new(TTL, 2)
             .and_then(|p| p.with_max_lifetime(lifetime))
             .expect("policy");
-        read_racing_expiry(policy, Some(lifetime), 3, 2);
+        read_racing_expiry(policy, Some(lifetime), 3, 2, false);
     });
 }
 

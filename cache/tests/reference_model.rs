@@ -79,6 +79,7 @@ struct Counts {
     creations: u64,
     removals: [u64; 5],
     len: usize,
+    weighted_size: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +87,18 @@ struct Rules {
     ttl: Option<u64>,
     max_lifetime: Option<u64>,
     capacity: Option<usize>,
+    /// Entries weigh `value % 5` instead of 1.
+    weighted: bool,
+}
+
+impl Rules {
+    fn weight(&self, value: u32) -> u64 {
+        if self.weighted {
+            u64::from(value % 5)
+        } else {
+            1
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -173,20 +186,29 @@ impl Model {
             self.take(key, RemovalCause::Expired, events);
         }
         let result = change(self, events);
-        while self
+        while let Some(cap) = self
             .rules
             .capacity
-            .is_some_and(|cap| self.entries.len() > cap)
+            .filter(|&cap| self.weight() > cap as u64)
         {
-            let lru = self
+            let rules = self.rules;
+            let victim = self
                 .entries
                 .iter()
-                .min_by_key(|(_, e)| e.last_touch)
+                .min_by_key(|(_, e)| (rules.weight(e.value) <= cap as u64, e.last_touch))
                 .map(|(&k, _)| k)
                 .expect("over capacity, so not empty");
-            self.take(lru, RemovalCause::Capacity, events);
+            self.take(victim, RemovalCause::Capacity, events);
         }
         result
+    }
+
+    /// The total weight held.
+    fn weight(&self) -> u64 {
+        self.entries
+            .values()
+            .map(|e| self.rules.weight(e.value))
+            .sum()
     }
 
     /// A lookup: a hit touches; a miss on an expired entry runs a write.
@@ -271,6 +293,7 @@ impl Model {
             self.counts.removals[i] += 1;
         }
         self.counts.len = self.entries.len();
+        self.counts.weighted_size = self.weight();
         outcome
     }
 }
@@ -283,16 +306,18 @@ struct Real<P> {
 }
 
 impl<P: Policy> Real<P> {
-    fn new(policy: P, shards: usize) -> Self {
+    fn new(policy: P, shards: usize, weighted: bool) -> Self {
         let clock = ManualClock::new();
         let removals = Removals::new();
-        let cache = Cache::builder()
+        let mut builder = Cache::builder()
             .policy(policy)
             .shards(shards)
             .clock(clock.clone())
-            .eviction_listener(removals.listener())
-            .build()
-            .expect("a valid cache");
+            .eviction_listener(removals.listener());
+        if weighted {
+            builder = builder.weigher(|_, value| value % 5);
+        }
+        let cache = builder.build().expect("a valid cache");
         Real {
             cache,
             clock,
@@ -342,12 +367,13 @@ impl<P: Policy> Real<P> {
             creations: s.creations,
             removals: RemovalCause::ALL.map(|c| s.removals.get(c)),
             len: s.len,
+            weighted_size: s.weighted_size,
         }
     }
 }
 
 fn check<P: Policy>(policy: P, rules: Rules, case: &Case) -> Result<(), TestCaseError> {
-    let real = Real::new(policy, case.shards);
+    let real = Real::new(policy, case.shards, rules.weighted);
     let mut model = Model::new(rules);
     for (step, op) in case.ops.iter().enumerate() {
         // Unique values, so a stale or wrong value cannot pass unnoticed.
@@ -373,7 +399,7 @@ fn check<P: Policy>(policy: P, rules: Rules, case: &Case) -> Result<(), TestCase
         );
         prop_assert_eq!(real.clock.now(), Timestamp::from_nanos(model.now));
         if let Some(cap) = rules.capacity {
-            prop_assert!(real.cache.len() <= cap);
+            prop_assert!(real.cache.stats().weighted_size <= cap as u64);
         }
     }
     Ok(())
@@ -404,6 +430,14 @@ const fn rules(ttl: Option<u64>, max_lifetime: Option<u64>, capacity: Option<usi
         ttl,
         max_lifetime,
         capacity,
+        weighted: false,
+    }
+}
+
+const fn weighted(rules: Rules) -> Rules {
+    Rules {
+        weighted: true,
+        ..rules
     }
 }
 
@@ -433,6 +467,17 @@ proptest! {
     #[test]
     fn hybrid_matches_the_model(capacity in 1usize..=4, case in case()) {
         check(Hybrid::new(ns(TTL), capacity).unwrap(), rules(Some(TTL), None, Some(capacity)), &case)?;
+    }
+
+    #[test]
+    fn weighted_lru_bound_matches_the_model(capacity in 1usize..=8, case in case()) {
+        check(LruBound::new(capacity).unwrap(), weighted(rules(None, None, Some(capacity))), &case)?;
+    }
+
+    #[test]
+    fn weighted_hybrid_with_max_lifetime_matches_the_model(capacity in 1usize..=8, case in case()) {
+        let policy = Hybrid::new(ns(TTL), capacity).unwrap().with_max_lifetime(ns(LIFETIME)).unwrap();
+        check(policy, weighted(rules(Some(TTL), Some(LIFETIME), Some(capacity))), &case)?;
     }
 
     #[test]

@@ -1,4 +1,6 @@
-use crate::{Expiry, Hybrid, LruBound, NewEntry, Policy, SlidingTtl, Slot, Timestamp};
+use crate::{
+    Expiry, Hybrid, LruBound, NewEntry, Policy, S3Fifo, Sieve, SlidingTtl, Slot, Timed, Timestamp,
+};
 
 /// One of the built-in policies, chosen at run time (for example from a config
 /// file), as a single type callers can name: `Cache<K, V, AnyPolicy>`.
@@ -19,6 +21,10 @@ pub enum AnyPolicy {
     LruBound(LruBound),
     /// See [`Hybrid`].
     Hybrid(Hybrid),
+    /// See [`S3Fifo`]; time rules optional.
+    S3Fifo(Timed<S3Fifo>),
+    /// See [`Sieve`]; time rules optional.
+    Sieve(Timed<Sieve>),
 }
 
 macro_rules! each {
@@ -27,6 +33,8 @@ macro_rules! each {
             AnyPolicy::SlidingTtl($p) => $body,
             AnyPolicy::LruBound($p) => $body,
             AnyPolicy::Hybrid($p) => $body,
+            AnyPolicy::S3Fifo($p) => $body,
+            AnyPolicy::Sieve($p) => $body,
         }
     };
 }
@@ -81,5 +89,29 @@ impl From<LruBound> for AnyPolicy {
 impl From<Hybrid> for AnyPolicy {
     fn from(p: Hybrid) -> Self {
         AnyPolicy::Hybrid(p)
+    }
+}
+
+impl From<S3Fifo> for AnyPolicy {
+    fn from(p: S3Fifo) -> Self {
+        AnyPolicy::S3Fifo(Timed::untimed(p))
+    }
+}
+
+impl From<Timed<S3Fifo>> for AnyPolicy {
+    fn from(p: Timed<S3Fifo>) -> Self {
+        AnyPolicy::S3Fifo(p)
+    }
+}
+
+impl From<Sieve> for AnyPolicy {
+    fn from(p: Sieve) -> Self {
+        AnyPolicy::Sieve(Timed::untimed(p))
+    }
+}
+
+impl From<Timed<Sieve>> for AnyPolicy {
+    fn from(p: Timed<Sieve>) -> Self {
+        AnyPolicy::Sieve(p)
     }
 }

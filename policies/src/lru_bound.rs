@@ -57,7 +57,12 @@ pub(crate) fn checked_capacity(capacity: usize) -> Result<usize, PolicyError> {
 
 impl Policy for LruBound {
     fn on_insert(&mut self, slot: Slot, entry: NewEntry, _now: Timestamp) {
-        self.order.push_back(slot);
+        // An entry heavier than the bound goes first, alone.
+        if u64::from(entry.weight) > self.capacity as u64 {
+            self.order.push_front(slot);
+        } else {
+            self.order.push_back(slot);
+        }
         self.weights.add(slot, entry.weight);
     }
 

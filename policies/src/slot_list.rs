@@ -128,6 +128,27 @@ impl SlotList {
         (self.head != NIL).then_some(Slot(self.head))
     }
 
+    /// The slot after `slot` (one step toward the back), or `None` if `slot`
+    /// is the back or not in the list.
+    ///
+    /// ```
+    /// use tenure_policies::{Slot, SlotList};
+    ///
+    /// let mut list = SlotList::new();
+    /// list.push_back(Slot::new(4));
+    /// list.push_back(Slot::new(2));
+    /// assert_eq!(list.after(Slot::new(4)), Some(Slot::new(2)));
+    /// assert_eq!(list.after(Slot::new(2)), None);
+    /// ```
+    #[inline]
+    pub fn after(&self, slot: Slot) -> Option<Slot> {
+        if !self.contains(slot) {
+            return None;
+        }
+        let next = self.links[slot.index()].next;
+        (next != NIL).then_some(Slot(next))
+    }
+
     /// Whether `slot` is in the list.
     #[inline]
     pub fn contains(&self, slot: Slot) -> bool {
@@ -144,6 +165,25 @@ impl SlotList {
             ensure_slot(&mut self.links, slot, DETACHED_LINK);
         }
         self.link_back(slot);
+    }
+
+    /// Puts `slot` first; if it is already in the list, moves it to the front.
+    pub fn push_front(&mut self, slot: Slot) {
+        if self.contains(slot) {
+            self.unlink(slot);
+        } else {
+            ensure_slot(&mut self.links, slot, DETACHED_LINK);
+        }
+        self.links[slot.index()] = Link {
+            prev: NIL,
+            next: self.head,
+        };
+        match self.head {
+            NIL => self.tail = slot.0,
+            head => self.links[head as usize].prev = slot.0,
+        }
+        self.head = slot.0;
+        self.len += 1;
     }
 
     /// Moves `slot` to the back if it is in the list; does nothing otherwise.
@@ -264,7 +304,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn matches_a_vecdeque(ops in proptest::collection::vec((0u8..4, 0u32..12, 0u32..12), 0..200)) {
+        fn matches_a_vecdeque(ops in proptest::collection::vec((0u8..5, 0u32..12, 0u32..12), 0..200)) {
             let mut list = SlotList::new();
             let mut model: VecDeque<u32> = VecDeque::new();
             for (op, s, t) in ops {
@@ -281,6 +321,11 @@ mod tests {
                         model.retain(|&x| x != s);
                         model.push_back(s);
                         list.push_back(slot);
+                    }
+                    4 => {
+                        model.retain(|&x| x != s);
+                        model.push_front(s);
+                        list.push_front(slot);
                     }
                     1 => {
                         if let Some(i) = model.iter().position(|&x| x == s) {
@@ -299,6 +344,8 @@ mod tests {
                 prop_assert_eq!(list.iter().map(|s| s.0).collect::<Vec<_>>(), model.iter().copied().collect::<Vec<_>>());
                 for x in 0..12 {
                     prop_assert_eq!(list.contains(Slot::new(x)), model.contains(&x));
+                    let after = model.iter().position(|&y| y == x).and_then(|i| model.get(i + 1));
+                    prop_assert_eq!(list.after(Slot::new(x)).map(|s| s.0), after.copied());
                 }
             }
         }

@@ -117,6 +117,8 @@ enum PolicyArg {
     Lru,
     SlidingTtl,
     Hybrid,
+    S3fifo,
+    Sieve,
 }
 
 fn parse_scale(text: &str) -> Result<f64, String> {
@@ -202,6 +204,8 @@ fn replay(args: ReplayArgs) -> Result<(), SimError> {
             PolicyArg::Lru => PolicyKind::Lru,
             PolicyArg::SlidingTtl => PolicyKind::SlidingTtl,
             PolicyArg::Hybrid => PolicyKind::Hybrid,
+            PolicyArg::S3fifo => PolicyKind::S3Fifo,
+            PolicyArg::Sieve => PolicyKind::Sieve,
         }),
         capacity: args.capacity,
         ttl: args.ttl.map(Into::into),

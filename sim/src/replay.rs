@@ -68,6 +68,10 @@ pub fn read_config_file(path: &Path) -> Result<CacheConfig, SimError> {
 /// let config = resolve_config(None, &flags)?;
 /// assert_eq!(config.time_to_idle, Some(std::time::Duration::from_secs(3600)));
 ///
+/// // Policies that only bound the cache get no default TTL.
+/// let fifo = ConfigOverrides { policy: Some(PolicyKind::Sieve), capacity: Some(500), ..Default::default() };
+/// assert_eq!(resolve_config(None, &fifo)?.ttl, None);
+///
 /// let bad = ConfigOverrides { policy: Some(PolicyKind::Lru), ..Default::default() };
 /// let err = resolve_config(None, &bad).unwrap_err();
 /// assert_eq!(err.to_string(), "invalid configuration: `max_capacity` is required for policy `lru`");
@@ -107,10 +111,8 @@ pub fn resolve_config(
     config.sweep_interval = sweep_interval.or(config.sweep_interval);
     // Only a flags-only run gets the documented `--ttl` default: a config file
     // is taken as the library would take it.
-    if file.is_none()
-        && config.time_to_idle.is_none()
-        && config.time_to_live.is_none()
-        && config.policy != PolicyKind::Lru
+    let needs_ttl = matches!(config.policy, PolicyKind::SlidingTtl | PolicyKind::Hybrid);
+    if file.is_none() && config.time_to_idle.is_none() && config.time_to_live.is_none() && needs_ttl
     {
         config.time_to_idle = Some(DEFAULT_TTL);
     }
