@@ -36,6 +36,9 @@ fn build(knobs: impl FnOnce(CacheBuilder<u32, u32>) -> CacheBuilder<u32, u32>) -
     }
 }
 
+/// Settings applied to a fresh builder.
+type Knobs = fn(CacheBuilder<u32, u32>) -> CacheBuilder<u32, u32>;
+
 fn build_error(
     knobs: impl FnOnce(CacheBuilder<u32, u32>) -> CacheBuilder<u32, u32>,
 ) -> ConfigError {
@@ -164,11 +167,7 @@ fn a_builder_without_bound_or_expiry_is_an_error() {
 
 #[test]
 fn bad_numbers_are_errors_naming_the_knob() {
-    let cases: [(
-        &str,
-        fn(CacheBuilder<u32, u32>) -> CacheBuilder<u32, u32>,
-        &[&str],
-    ); 5] = [
+    let cases: [(&str, Knobs, &[&str]); 5] = [
         ("zero capacity", |b| b.max_capacity(0), &["`max_capacity`"]),
         (
             "zero time_to_idle",
