@@ -70,7 +70,7 @@ pub fn read_config_file(path: &Path) -> Result<CacheConfig, SimError> {
 ///
 /// // Policies that only bound the cache get no default TTL.
 /// let fifo = ConfigOverrides { policy: Some(PolicyKind::Sieve), capacity: Some(500), ..Default::default() };
-/// assert_eq!(resolve_config(None, &fifo)?.ttl, None);
+/// assert_eq!(resolve_config(None, &fifo)?.time_to_idle, None);
 ///
 /// let bad = ConfigOverrides { policy: Some(PolicyKind::Lru), ..Default::default() };
 /// let err = resolve_config(None, &bad).unwrap_err();
