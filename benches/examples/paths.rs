@@ -18,7 +18,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tenure::{Cache, Hybrid, LruBound, Policy, SlidingTtl};
+use tenure::Cache;
+use tenure::policy::{Hybrid, LruBound, Policy, SlidingTtl};
 use tenure_benches::contenders::{Contender, MutexLru, Value};
 
 const KEYS: u64 = 10_000;

@@ -10,9 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
-use tenure::{
-    AnyPolicy, Cache, CacheConfig, ConfigError, Hybrid, LruBound, ManualClock, Policy, SlidingTtl,
-};
+use tenure::policy::{AnyPolicy, Hybrid, LruBound, Policy, SlidingTtl};
+use tenure::{Cache, CacheConfig, ConfigError, ManualClock};
 
 /// What every cache stores: a cheap handle, as a resource cache would.
 pub type Value = Arc<u64>;
@@ -168,7 +167,8 @@ impl Kind {
                 // holds what was touched in the last `capacity` operations.
                 let clock = ManualClock::new();
                 let policy = SlidingTtl::new(Duration::from_nanos(cap as u64))?;
-                let cache = Cache::builder(policy)
+                let cache = Cache::builder()
+                    .policy(policy)
                     .clock(clock.clone())
                     .build()
                     .expect("no sweeper, so the builder is valid");
@@ -209,7 +209,7 @@ pub enum SetupError {
     ZeroTtl,
     /// tenure refused the policy.
     #[error("setup: {0}")]
-    Policy(#[from] tenure::PolicyError),
+    Policy(#[from] tenure::policy::PolicyError),
 }
 
 /// Receives a concrete cache from [`Kind::build`].

@@ -7,3 +7,8 @@ pub mod report;
 pub mod rotation;
 pub mod trace;
 pub mod workload;
+/// `docs/migration-from-moka.md`: its moka program and its tenure twin,
+/// compiled and run as doctests here, where both caches are dependencies.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/migration-from-moka.md")]
+pub struct MigrationFromMoka;

@@ -10,10 +10,11 @@ use std::time::Duration;
 use crate::builder::CacheBuilder;
 use crate::engine::{Inner, Joined, Lookup};
 use crate::faults;
+use crate::policy::{AnyPolicy, Policy};
 use crate::stats::CacheStats;
 use crate::sweeper::{Maintain, Sweeper, SweeperError};
 use crate::sync::{Arc, Ordering, Weak};
-use crate::{AnyPolicy, CacheConfig, ConfigError, DefaultHashBuilder, Policy, RemovalCause};
+use crate::{CacheConfig, ConfigError, DefaultHashBuilder, RemovalCause};
 
 /// A concurrent keyed cache for values that are costly to make: clients,
 /// connections, sessions. See the [crate docs](crate) for an overview.
@@ -23,13 +24,16 @@ use crate::{AnyPolicy, CacheConfig, ConfigError, DefaultHashBuilder, Policy, Rem
 ///
 /// ```
 /// use std::time::Duration;
-/// use tenure::{Cache, Hybrid};
+/// use tenure::Cache;
 ///
-/// let cache = Cache::new(Hybrid::new(Duration::from_secs(3600), 10_000)?);
+/// let cache = Cache::builder()
+///     .max_capacity(10_000)
+///     .time_to_idle(Duration::from_secs(3600))
+///     .build()?;
 /// let client = cache.get_or_create("key-1".to_string(), || std::sync::Arc::new(42));
 /// assert_eq!(*client, 42);
 /// assert_eq!(cache.get("key-1").as_deref(), Some(&42));
-/// # Ok::<(), tenure::PolicyError>(())
+/// # Ok::<(), tenure::ConfigError>(())
 /// ```
 pub struct Cache<K, V, P = AnyPolicy, S = DefaultHashBuilder> {
     inner: Arc<Inner<K, V, P, S>>,
@@ -58,16 +62,23 @@ where
     V: Clone + Send + Sync + 'static,
     P: Policy,
 {
-    /// A cache with `policy` and default settings.
+    /// A cache with `policy` (a built-in one from [`tenure::policy`](crate::policy),
+    /// or your own) and default settings; the same as
+    /// `Cache::builder().policy(policy).build()`.
+    ///
+    /// ```
+    /// use tenure::Cache;
+    /// use tenure::policy::LruBound;
+    ///
+    /// let cache: Cache<u32, u32, LruBound> = Cache::new(LruBound::new(10)?);
+    /// cache.insert(1, 1);
+    /// assert_eq!(cache.get(&1), Some(1));
+    /// # Ok::<(), tenure::policy::PolicyError>(())
+    /// ```
     pub fn new(policy: P) -> Self {
-        Self::builder(policy)
+        CacheBuilder::given(policy)
             .build()
             .expect("a builder with default settings is valid")
-    }
-
-    /// A [`CacheBuilder`] for a clock, a listener, a sweeper or a hasher.
-    pub fn builder(policy: P) -> CacheBuilder<K, V, P> {
-        CacheBuilder::new(policy)
     }
 }
 
@@ -76,6 +87,15 @@ where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
+    /// A [`CacheBuilder`]: say what bounds the cache
+    /// ([`max_capacity`](CacheBuilder::max_capacity),
+    /// [`time_to_idle`](CacheBuilder::time_to_idle),
+    /// [`time_to_live`](CacheBuilder::time_to_live)), and optionally a clock,
+    /// an eviction listener, a sweeper or a hasher.
+    pub fn builder() -> CacheBuilder<K, V, AnyPolicy> {
+        CacheBuilder::new()
+    }
+
     /// A cache as `config` describes it (see [`CacheConfig`]).
     ///
     /// # Errors
@@ -116,7 +136,7 @@ where
 
     /// Whether `key` has a live entry. Unlike [`get`](Cache::get) this is not an
     /// access: it moves no deadline and no LRU position, and counts in no stat.
-    pub fn contains<Q>(&self, key: &Q) -> bool
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -125,7 +145,7 @@ where
     }
 
     /// Stores `value` under `key`, returning the live value it replaced (which the
-    /// listener also receives, with [`RemovalCause::Replaced`]). An entry that had
+    /// eviction listener also receives, with [`RemovalCause::Replaced`]). An entry that had
     /// expired is not replaced but reclaimed first ([`RemovalCause::Expired`]),
     /// and `None` is returned. The entry starts a new life: its TTL and maximum
     /// lifetime count from now.
@@ -137,7 +157,7 @@ where
         replaced
     }
 
-    /// Removes `key`, returning its live value (also passed to the listener with
+    /// Removes `key`, returning its live value (also passed to the eviction listener with
     /// [`RemovalCause::Removed`]). An entry that had expired is reclaimed as
     /// [`RemovalCause::Expired`] instead, and `None` is returned.
     pub fn remove<Q>(&self, key: &Q) -> Option<V>
@@ -225,12 +245,11 @@ where
     ///
     /// ```
     /// use metrics_util::debugging::DebuggingRecorder;
-    /// use tenure::{Cache, LruBound};
+    /// use tenure::Cache;
     ///
     /// let recorder = DebuggingRecorder::new();
     /// let snapshotter = recorder.snapshotter();
-    /// let cache: Cache<u32, u32, LruBound> =
-    ///     Cache::builder(LruBound::new(10)?).metrics_name("sessions").build()?;
+    /// let cache: Cache<u32, u32> = Cache::builder().max_capacity(10).metrics_name("sessions").build()?;
     /// cache.get_or_create(1, || 10);
     /// cache.get(&1);
     /// metrics::with_local_recorder(&recorder, || cache.publish_metrics());
@@ -297,14 +316,14 @@ where
     /// error from `to_key` or `create` is returned, nothing is cached.
     ///
     /// ```
-    /// use tenure::{Cache, LruBound};
+    /// use tenure::Cache;
     ///
-    /// let cache: Cache<String, usize, LruBound> = Cache::new(LruBound::new(10)?);
+    /// let cache: Cache<String, usize> = Cache::builder().max_capacity(10).build()?;
     /// let len = |k: &str| cache.try_get_or_create_ref(k, |k| Ok::<_, ()>(k.to_owned()), |k| Ok(k.len()));
     /// assert_eq!(len("four"), Ok(4));
     /// assert_eq!(len("four"), Ok(4)); // a hit: no String was made
     /// assert_eq!(cache.stats().creations, 1);
-    /// # Ok::<(), tenure::PolicyError>(())
+    /// # Ok::<(), tenure::ConfigError>(())
     /// ```
     ///
     /// # Errors
@@ -393,10 +412,10 @@ where
     /// and never keeps the process alive. The cache forgets a sweeper once it has
     /// stopped, so starting and stopping sweepers does not accumulate memory.
     ///
-    /// A panic from the removal listener during a sweep does not end the
+    /// A panic from the eviction listener during a sweep does not end the
     /// sweeper: it is caught, counted in [`CacheStats::listener_panics`], and the
     /// next sweep runs on time; the cache stays consistent (see
-    /// [`CacheBuilder::listener`]).
+    /// [`CacheBuilder::eviction_listener`]).
     ///
     /// # Errors
     /// [`SweeperError::IntervalTooShort`] if `interval` is under

@@ -115,7 +115,8 @@ impl Clock for CoarseClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use tenure::{Clock, ManualClock, Timestamp};
+/// use tenure::policy::Timestamp;
+/// use tenure::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::new();
 /// let handle = clock.clone();

@@ -5,25 +5,26 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::policy::{
+    AnyPolicy, Expiry, Hybrid, LruBound, PolicyError, S3Fifo, Sieve, SlidingTtl, Timed, TinyLfu,
+};
 use crate::sweeper::{SweepIntervalError, check_interval};
-use crate::{AnyPolicy, HumanDuration, Hybrid, LruBound, PolicyError, SlidingTtl};
-use tenure_policies::{Expiry, S3Fifo, Sieve, Timed, TinyLfu};
 
 /// Which built-in policy a [`CacheConfig`] selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PolicyKind {
-    /// [`SlidingTtl`]: needs `ttl`; `max_lifetime` optional.
+    /// [`SlidingTtl`]: needs `time_to_idle`, `time_to_live` or both.
     SlidingTtl,
-    /// [`LruBound`]: needs `capacity`.
+    /// [`LruBound`]: needs `max_capacity`.
     #[serde(alias = "lru-bound")]
     Lru,
-    /// [`Hybrid`]: needs `ttl` and `capacity`; `max_lifetime` optional.
+    /// [`Hybrid`]: needs `max_capacity`, and `time_to_idle`, `time_to_live` or both.
     Hybrid,
-    /// [`S3Fifo`]: needs `capacity`; `ttl` and `max_lifetime` optional.
+    /// [`S3Fifo`]: needs `max_capacity`; `time_to_idle` and `time_to_live` optional.
     #[serde(rename = "s3fifo")]
     S3Fifo,
-    /// [`Sieve`]: needs `capacity`; `ttl` and `max_lifetime` optional.
+    /// [`Sieve`]: needs `max_capacity`; `time_to_idle` and `time_to_live` optional.
     Sieve,
     /// [`TinyLfu`]: needs `capacity`; `ttl` and `max_lifetime` optional.
     #[serde(rename = "tinylfu")]
@@ -45,18 +46,23 @@ impl fmt::Display for PolicyKind {
 
 /// A cache's configuration, as read from TOML, JSON or any serde format.
 ///
-/// Durations are human strings (`"1h"`, `"90s"`, `"1h30m"`) or whole seconds.
-/// Unknown fields are rejected. [`CacheConfig::to_policy`] checks the numbers and
-/// says which field is wrong.
+/// The fields carry the builder's names
+/// ([`max_capacity`](crate::CacheBuilder::max_capacity),
+/// [`time_to_idle`](crate::CacheBuilder::time_to_idle),
+/// [`time_to_live`](crate::CacheBuilder::time_to_live)); the older names `capacity`,
+/// `ttl` and `max_lifetime` are read as aliases, and serializing writes the new
+/// names. Durations are [`humantime`] strings (`"1h"`, `"90s"`, `"1h 30m"`) or
+/// whole seconds. Unknown fields are rejected. [`CacheConfig::to_policy`]
+/// checks the numbers and says which field is wrong.
 ///
 /// TOML:
 /// ```
 /// # use tenure::{CacheConfig, PolicyKind};
 /// let config: CacheConfig = toml::from_str(r#"
 ///     policy = "hybrid"
-///     ttl = "1h"
-///     capacity = 10000
-///     max_lifetime = "24h"
+///     max_capacity = 10000
+///     time_to_idle = "1h"
+///     time_to_live = "24h"
 ///     sweep_interval = "5m"
 /// "#)?;
 /// assert_eq!(config.policy, PolicyKind::Hybrid);
@@ -67,7 +73,7 @@ impl fmt::Display for PolicyKind {
 /// JSON:
 /// ```
 /// # use tenure::CacheConfig;
-/// let config: CacheConfig = serde_json::from_str(r#"{"policy": "lru", "capacity": 5000}"#)?;
+/// let config: CacheConfig = serde_json::from_str(r#"{"policy": "lru", "max_capacity": 5000}"#)?;
 /// let cache = tenure::Cache::<String, u64>::from_config(&config)?;
 /// assert_eq!(cache.len(), 0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -76,85 +82,98 @@ impl fmt::Display for PolicyKind {
 /// A bad value names its field:
 /// ```
 /// # use tenure::CacheConfig;
-/// let config: CacheConfig = toml::from_str("policy = \"hybrid\"\nttl = \"1h\"\ncapacity = 0")?;
-/// assert_eq!(config.to_policy().unwrap_err().to_string(), "`capacity` must be at least 1");
+/// let config: CacheConfig = toml::from_str("policy = \"hybrid\"\ntime_to_idle = \"1h\"\nmax_capacity = 0")?;
+/// assert_eq!(config.to_policy().unwrap_err().to_string(), "`max_capacity` must be at least 1");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
     /// The policy: `"sliding-ttl"`, `"lru"`, `"hybrid"`, `"tinylfu"`, `"s3fifo"` or `"sieve"`.
     #[serde(deserialize_with = "named::policy")]
     pub policy: PolicyKind,
-    /// Sliding time-to-live (sliding-ttl, hybrid; optional for tinylfu, s3fifo, sieve).
+    /// Most entries held (lru, hybrid, tinylfu, s3fifo, sieve). Alias: `capacity`.
     #[serde(
         default,
+        alias = "capacity",
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "named::ttl"
+        deserialize_with = "named::max_capacity"
     )]
-    pub ttl: Option<HumanDuration>,
-    /// Most entries held (lru, hybrid, tinylfu, s3fifo, sieve).
+    pub max_capacity: Option<u64>,
+    /// Sliding time-to-live: an entry not read for this long expires
+    /// (sliding-ttl, hybrid; optional for tinylfu, s3fifo, sieve). Alias: `ttl`.
     #[serde(
         default,
+        alias = "ttl",
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "named::capacity"
+        deserialize_with = "named::time_to_idle",
+        serialize_with = "humantime_serde::serialize"
     )]
-    pub capacity: Option<usize>,
-    /// Absolute lifetime, however often an entry is read (sliding-ttl, hybrid;
-    /// optional for tinylfu, s3fifo, sieve).
+    pub time_to_idle: Option<Duration>,
+    /// Absolute lifetime, however often an entry is read (sliding-ttl,
+    /// hybrid; optional for tinylfu, s3fifo, sieve). Alias: `max_lifetime`.
     #[serde(
         default,
+        alias = "max_lifetime",
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "named::max_lifetime"
+        deserialize_with = "named::time_to_live",
+        serialize_with = "humantime_serde::serialize"
     )]
-    pub max_lifetime: Option<HumanDuration>,
+    pub time_to_live: Option<Duration>,
     /// How often a background sweeper reclaims expired entries (at least 1ms);
     /// none if absent.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "named::sweep_interval"
+        deserialize_with = "named::sweep_interval",
+        serialize_with = "humantime_serde::serialize"
     )]
-    pub sweep_interval: Option<HumanDuration>,
+    pub sweep_interval: Option<Duration>,
 }
 
 /// Field deserializers that put the field's name in front of any error, since
-/// formats such as JSON report only a line and column for a bad value.
+/// formats such as JSON report only a line and column for a bad value. A field
+/// read under its old name (an alias) is named by its new one.
 mod named {
+    use std::time::Duration;
+
     use serde::de::{Deserialize, Deserializer, Error};
 
     use super::PolicyKind;
-    use crate::HumanDuration;
 
-    fn named<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    fn named<'de, D: Deserializer<'de>, T>(
         field: &str,
         d: D,
+        read: impl FnOnce(D) -> Result<T, D::Error>,
     ) -> Result<T, D::Error> {
-        T::deserialize(d).map_err(|e| D::Error::custom(format_args!("`{field}`: {e}")))
+        read(d).map_err(|e| D::Error::custom(format_args!("`{field}`: {e}")))
     }
 
     pub(super) fn policy<'de, D: Deserializer<'de>>(d: D) -> Result<PolicyKind, D::Error> {
-        named("policy", d)
+        named("policy", d, PolicyKind::deserialize)
     }
 
-    pub(super) fn ttl<'de, D: Deserializer<'de>>(d: D) -> Result<Option<HumanDuration>, D::Error> {
-        named("ttl", d).map(Some)
+    pub(super) fn max_capacity<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        named("max_capacity", d, u64::deserialize).map(Some)
     }
 
-    pub(super) fn capacity<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
-        named("capacity", d).map(Some)
-    }
-
-    pub(super) fn max_lifetime<'de, D: Deserializer<'de>>(
+    pub(super) fn time_to_idle<'de, D: Deserializer<'de>>(
         d: D,
-    ) -> Result<Option<HumanDuration>, D::Error> {
-        named("max_lifetime", d).map(Some)
+    ) -> Result<Option<Duration>, D::Error> {
+        named("time_to_idle", d, crate::duration::deserialize).map(Some)
+    }
+
+    pub(super) fn time_to_live<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        named("time_to_live", d, crate::duration::deserialize).map(Some)
     }
 
     pub(super) fn sweep_interval<'de, D: Deserializer<'de>>(
         d: D,
-    ) -> Result<Option<HumanDuration>, D::Error> {
-        named("sweep_interval", d).map(Some)
+    ) -> Result<Option<Duration>, D::Error> {
+        named("sweep_interval", d, crate::duration::deserialize).map(Some)
     }
 }
 
@@ -162,6 +181,27 @@ mod named {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// A policy that expires entries was given neither `time_to_idle` nor
+    /// `time_to_live`.
+    #[error("policy `{policy}` needs `time_to_idle` or `time_to_live` (or both)")]
+    NoExpiry {
+        /// The policy that needs a time rule.
+        policy: PolicyKind,
+    },
+    /// A builder was given no bound and no expiry: the cache would grow
+    /// without limit, the leak tenure exists to fix.
+    #[error(
+        "the cache has no bound and no expiry: set `max_capacity`, `time_to_idle` or          `time_to_live` (a cache with none of them grows without limit)"
+    )]
+    Unbounded,
+    /// A builder knob that does not combine with a policy given by
+    /// [`CacheBuilder::policy`](crate::CacheBuilder::policy): the policy
+    /// carries its own bound and time rules.
+    #[error("`{field}` does not apply to a custom policy, which carries its own rules")]
+    CustomPolicy {
+        /// The knob that was set.
+        field: &'static str,
+    },
     /// A field the policy needs is absent.
     #[error("`{field}` is required for policy `{policy}`")]
     Missing {
@@ -187,14 +227,14 @@ pub enum ConfigError {
 }
 
 impl Default for CacheConfig {
-    /// Hybrid: 1 h sliding TTL, 10,000 entries, a sweep every 5 minutes.
+    /// Hybrid: 10,000 entries, 1 h `time_to_idle`, a sweep every 5 minutes.
     fn default() -> Self {
         CacheConfig {
             policy: PolicyKind::Hybrid,
-            ttl: Some(HumanDuration(Duration::from_secs(3600))),
-            capacity: Some(10_000),
-            max_lifetime: None,
-            sweep_interval: Some(HumanDuration(Duration::from_secs(300))),
+            max_capacity: Some(10_000),
+            time_to_idle: Some(Duration::from_secs(3600)),
+            time_to_live: None,
+            sweep_interval: Some(Duration::from_secs(300)),
         }
     }
 }
@@ -207,59 +247,57 @@ impl CacheConfig {
     /// not used by the chosen policy.
     pub fn to_policy(&self) -> Result<AnyPolicy, ConfigError> {
         let policy = self.policy;
-        let missing = |field| ConfigError::Missing { field, policy };
         let unused = |field, present: bool| match present {
             true => Err(ConfigError::NotApplicable { field, policy }),
             false => Ok(()),
         };
         if let Some(interval) = self.sweep_interval {
-            check_interval(interval.0)?;
+            check_interval(interval)?;
         }
-        let ttl = self.ttl.map(Duration::from);
-        let max_lifetime = self.max_lifetime.map(Duration::from);
+        let capacity = || {
+            self.max_capacity
+                .map(|c| usize::try_from(c).unwrap_or(usize::MAX))
+                .ok_or(ConfigError::Missing {
+                    field: "max_capacity",
+                    policy,
+                })
+        };
+        let no_expiry = ConfigError::NoExpiry { policy };
+        let rules = Expiry {
+            ttl: self.time_to_idle,
+            max_lifetime: self.time_to_live,
+        };
         Ok(match policy {
             PolicyKind::SlidingTtl => {
-                unused("capacity", self.capacity.is_some())?;
-                let p = SlidingTtl::new(ttl.ok_or(missing("ttl"))?)?;
-                match max_lifetime {
-                    Some(max) => p.with_max_lifetime(max)?,
-                    None => p,
+                unused("max_capacity", self.max_capacity.is_some())?;
+                match (self.time_to_idle, self.time_to_live) {
+                    (Some(idle), None) => SlidingTtl::new(idle)?,
+                    (Some(idle), Some(live)) => SlidingTtl::new(idle)?.with_max_lifetime(live)?,
+                    (None, Some(live)) => SlidingTtl::lifetime_only(live)?,
+                    (None, None) => return Err(no_expiry),
                 }
                 .into()
             }
             PolicyKind::Lru => {
-                unused("ttl", ttl.is_some())?;
-                unused("max_lifetime", max_lifetime.is_some())?;
-                LruBound::new(self.capacity.ok_or(missing("capacity"))?)?.into()
+                unused("time_to_idle", self.time_to_idle.is_some())?;
+                unused("time_to_live", self.time_to_live.is_some())?;
+                LruBound::new(capacity()?)?.into()
             }
             PolicyKind::Hybrid => {
-                let p = Hybrid::new(
-                    ttl.ok_or(missing("ttl"))?,
-                    self.capacity.ok_or(missing("capacity"))?,
-                )?;
-                match max_lifetime {
-                    Some(max) => p.with_max_lifetime(max)?,
-                    None => p,
+                let capacity = capacity()?;
+                match (self.time_to_idle, self.time_to_live) {
+                    (Some(idle), None) => Hybrid::new(idle, capacity)?,
+                    (Some(idle), Some(live)) => {
+                        Hybrid::new(idle, capacity)?.with_max_lifetime(live)?
+                    }
+                    (None, Some(live)) => Hybrid::lifetime_only(capacity, live)?,
+                    (None, None) => return Err(no_expiry),
                 }
                 .into()
             }
-            PolicyKind::S3Fifo => {
-                let p = S3Fifo::new(self.capacity.ok_or(missing("capacity"))?)?;
-                Timed::new(p, Expiry { ttl, max_lifetime })?.into()
-            }
-            PolicyKind::Sieve => {
-                let p = Sieve::new(self.capacity.ok_or(missing("capacity"))?)?;
-                Timed::new(p, Expiry { ttl, max_lifetime })?.into()
-            }
-            PolicyKind::TinyLfu => {
-                let p = TinyLfu::new(self.capacity.ok_or(missing("capacity"))?)?;
-                Timed::new(p, Expiry { ttl, max_lifetime })?.into()
-            }
+            PolicyKind::S3Fifo => Timed::new(S3Fifo::new(capacity()?)?, rules)?.into(),
+            PolicyKind::Sieve => Timed::new(Sieve::new(capacity()?)?, rules)?.into(),
+            PolicyKind::TinyLfu => Timed::new(TinyLfu::new(capacity()?)?, rules)?.into(),
         })
-    }
-
-    /// The sweeper interval, if any.
-    pub fn sweep_interval(&self) -> Option<Duration> {
-        self.sweep_interval.map(Duration::from)
     }
 }

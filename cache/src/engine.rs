@@ -37,7 +37,7 @@ use crate::expire::Expiry as EntryExpiry;
 use crate::faults;
 use crate::flight::{Flight, Flights, Join};
 use crate::read_buffer::{Mine, ReadBuffers, ThreadReads};
-use crate::removals::{RemovalListener, Removals};
+use crate::removals::{EvictionListener, Removals};
 use crate::shard::{Layout, Pos, Table};
 use crate::stats::{CacheStats, WriteCounters};
 use crate::sweeper::{Sweeper, Sweepers};
@@ -131,7 +131,7 @@ pub(crate) struct Inner<K, V, P, S> {
     /// Weighs each entry as it is stored; every entry weighs 1 without one.
     pub(crate) weigher: Option<Weigher<K, V>>,
     /// Told of every removal, with no lock held.
-    pub(crate) listener: Option<RemovalListener<K, V>>,
+    pub(crate) listener: Option<EvictionListener<K, V>>,
     /// Creations, failures and removals by cause.
     pub(crate) counters: WriteCounters,
     /// How to stop each sweeper started for this cache.
@@ -176,7 +176,7 @@ where
         shards: usize,
         clock: Arc<dyn Clock>,
         hasher: S,
-        listener: Option<RemovalListener<K, V>>,
+        listener: Option<EvictionListener<K, V>>,
         weigher: Option<Weigher<K, V>>,
         per_entry: Option<Box<dyn EntryExpiry<K, V>>>,
     ) -> Self {

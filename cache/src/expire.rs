@@ -18,7 +18,8 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use tenure::{Cache, Expiry, LruBound, ManualClock};
+/// use tenure::policy::LruBound;
+/// use tenure::{Cache, Expiry, ManualClock};
 ///
 /// /// A token lives until the expiry the server gave it.
 /// #[derive(Clone)]
@@ -33,7 +34,7 @@ use std::time::Duration;
 /// }
 ///
 /// let clock = ManualClock::new();
-/// let cache: Cache<String, Token, LruBound> = Cache::builder(LruBound::new(100)?)
+/// let cache: Cache<String, Token, LruBound> = Cache::builder().policy(LruBound::new(100)?)
 ///     .expire_after(ServerChosen)
 ///     .clock(clock.clone())
 ///     .build()?;

@@ -27,6 +27,7 @@ const CREATION_FAILURES: &str = "tenure_cache_creation_failures_total";
 const REMOVALS: &str = "tenure_cache_removals_total";
 const LISTENER_PANICS: &str = "tenure_cache_listener_panics_total";
 const ENTRIES: &str = "tenure_cache_entries";
+const WEIGHTED_SIZE: &str = "tenure_cache_weighted_size";
 
 static METADATA: Metadata<'static> = Metadata::new("tenure", Level::INFO, Some(module_path!()));
 
@@ -109,6 +110,16 @@ impl Publish<'_> {
         self.recorder
             .register_gauge(&self.key(ENTRIES, &[]), &METADATA)
             .set(stats.len as f64);
+        self.recorder.describe_gauge(
+            KeyName::from_const_str(WEIGHTED_SIZE),
+            None,
+            SharedString::const_str(
+                "Total weight of the entries held (their number without a weigher).",
+            ),
+        );
+        self.recorder
+            .register_gauge(&self.key(WEIGHTED_SIZE, &[]), &METADATA)
+            .set(stats.weighted_size as f64);
     }
 
     fn counter(&self, name: &'static str, help: &'static str, labels: &[Label], value: u64) {

@@ -8,9 +8,10 @@ use crate::faults;
 use crate::stats::WriteCounters;
 use crate::sync::Arc;
 
-/// The removal listener: called with each removed key, value and cause, after
+/// The eviction listener ([`CacheBuilder::eviction_listener`](crate::CacheBuilder::eviction_listener)):
+/// called with each removed key, value and cause, after
 /// every internal lock is released.
-pub type RemovalListener<K, V> = Arc<dyn Fn(K, V, RemovalCause) + Send + Sync>;
+pub type EvictionListener<K, V> = Arc<dyn Fn(K, V, RemovalCause) + Send + Sync>;
 
 /// Removed entries waiting for the listener. Most writes remove at most one
 /// entry, so the first is held inline and an eviction costs no allocation.
@@ -48,7 +49,7 @@ impl<K, V> Removals<K, V> {
     /// first panic then resumes.
     pub(crate) fn deliver(
         self,
-        listener: Option<&RemovalListener<K, V>>,
+        listener: Option<&EvictionListener<K, V>>,
         counters: &WriteCounters,
     ) {
         let Some(listener) = listener else {

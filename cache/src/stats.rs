@@ -8,15 +8,15 @@ use crate::sync::{AtomicU64, Ordering};
 /// A snapshot of a cache's counters. Serializes with serde (for a metrics endpoint).
 ///
 /// ```
-/// use tenure::{Cache, LruBound};
+/// use tenure::Cache;
 ///
-/// let cache: Cache<u32, u32, LruBound> = Cache::new(LruBound::new(10)?);
+/// let cache: Cache<u32, u32> = Cache::builder().max_capacity(10).build()?;
 /// cache.get_or_create(1, || 10);
 /// cache.get_or_create(1, || unreachable!());
 /// let stats = cache.stats();
 /// assert_eq!((stats.hits, stats.misses, stats.creations), (1, 1, 1));
 /// assert_eq!(stats.hit_ratio(), 0.5);
-/// # Ok::<(), tenure::PolicyError>(())
+/// # Ok::<(), tenure::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -31,7 +31,7 @@ pub struct CacheStats {
     pub creation_failures: u64,
     /// Entries that left the cache, by cause.
     pub removals: RemovalCounts,
-    /// Calls of the removal listener that panicked, wherever they ran (a
+    /// Calls of the eviction listener that panicked, wherever they ran (a
     /// caller's operation, or a sweeper, which catches the panic and goes on).
     pub listener_panics: u64,
     /// Entries held when the snapshot was taken.

@@ -167,9 +167,9 @@ fn sweep(cache: &Weak<dyn Maintain>) -> bool {
 ///
 /// ```
 /// use std::time::Duration;
-/// use tenure::{Cache, SlidingTtl};
+/// use tenure::Cache;
 ///
-/// let cache: Cache<u32, u32, SlidingTtl> = Cache::new(SlidingTtl::new(Duration::from_secs(60))?);
+/// let cache: Cache<u32, u32> = Cache::builder().time_to_idle(Duration::from_secs(60)).build()?;
 /// let sweeper = cache.start_sweeper(Duration::from_secs(5))?;
 /// drop(cache);
 /// sweeper.join(); // the thread has noticed the cache is gone and ended

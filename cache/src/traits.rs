@@ -6,7 +6,8 @@ use std::pin::Pin;
 
 use async_trait::async_trait;
 
-use crate::{Cache, CacheStats, Policy};
+use crate::policy::Policy;
+use crate::{Cache, CacheStats};
 
 /// A boxed creator future for the object-safe async method.
 pub type BoxCreate<'a, V> = Pin<Box<dyn Future<Output = Option<V>> + Send + 'a>>;
@@ -22,14 +23,15 @@ pub type BoxCreate<'a, V> = Pin<Box<dyn Future<Output = Option<V>> + Send + 'a>>
 ///
 /// ```
 /// use std::sync::Arc;
-/// use tenure::{Cache, KeyedResourceCache, KeyedResourceCacheExt, LruBound};
+/// use tenure::{Cache, KeyedResourceCache, KeyedResourceCacheExt};
 ///
-/// let cache: Arc<dyn KeyedResourceCache<String, u32>> = Arc::new(Cache::new(LruBound::new(100)?));
+/// let cache: Arc<dyn KeyedResourceCache<String, u32>> =
+///     Arc::new(Cache::builder().max_capacity(100).build()?);
 /// assert_eq!(cache.get_or_create("a".into(), || 1), 1);
 /// let failed: Result<u32, &str> = cache.try_get_or_create("b".into(), || Err("no"));
 /// assert_eq!(failed, Err("no"));
 /// assert_eq!(cache.len(), 1);
-/// # Ok::<(), tenure::PolicyError>(())
+/// # Ok::<(), tenure::ConfigError>(())
 /// ```
 #[async_trait]
 pub trait KeyedResourceCache<K, V>: Send + Sync {
@@ -40,7 +42,7 @@ pub trait KeyedResourceCache<K, V>: Send + Sync {
     /// Removes `key`, returning its live value.
     fn remove(&self, key: &K) -> Option<V>;
     /// Whether `key` has a live entry (not an access).
-    fn contains(&self, key: &K) -> bool;
+    fn contains_key(&self, key: &K) -> bool;
     /// Entries held (expired ones count until reclaimed).
     fn len(&self) -> usize;
     /// Whether `len` is zero.
@@ -171,8 +173,8 @@ where
     fn remove(&self, key: &K) -> Option<V> {
         Cache::remove(self, key)
     }
-    fn contains(&self, key: &K) -> bool {
-        Cache::contains(self, key)
+    fn contains_key(&self, key: &K) -> bool {
+        Cache::contains_key(self, key)
     }
     fn len(&self) -> usize {
         Cache::len(self)

@@ -25,7 +25,8 @@ use std::time::Duration;
 use support::{
     Deliberate, Removals, panic_message, panics_deliberately, wait_until, within_patience,
 };
-use tenure::{Cache, CacheBuilder, LruBound, RemovalCause};
+use tenure::policy::LruBound;
+use tenure::{Cache, CacheBuilder, RemovalCause};
 
 type Flights = Cache<u32, u32, LruBound>;
 
@@ -44,7 +45,7 @@ fn build(builder: CacheBuilder<u32, u32, LruBound>) -> Flights {
 
 /// A cache of capacity 10, no listener.
 fn new_cache() -> Flights {
-    build(Cache::builder(LruBound::new(10).unwrap()))
+    build(Cache::builder().policy(LruBound::new(10).unwrap()))
 }
 
 // ---- a listener that panics ----------------------------------------------------
@@ -55,10 +56,12 @@ fn panicking_listener_cache() -> (Flights, Removals<u32, u32>) {
     let removals = Removals::new();
     let record = removals.listener();
     let cache = build(
-        Cache::builder(LruBound::new(2).unwrap()).listener(move |k, v, cause| {
-            record(k, v, cause);
-            std::panic::panic_any(Deliberate);
-        }),
+        Cache::builder()
+            .policy(LruBound::new(2).unwrap())
+            .eviction_listener(move |k, v, cause| {
+                record(k, v, cause);
+                std::panic::panic_any(Deliberate);
+            }),
     );
     (cache, removals)
 }

@@ -8,12 +8,16 @@
 use proptest::prelude::*;
 use tenure::{Cache, CacheConfig};
 
-const FIELDS: [&str; 5] = [
+/// The fields, then the old names read as aliases of three of them.
+const FIELDS: [&str; 8] = [
     "policy",
-    "ttl",
-    "capacity",
-    "max_lifetime",
+    "max_capacity",
+    "time_to_idle",
+    "time_to_live",
     "sweep_interval",
+    "capacity",
+    "ttl",
+    "max_lifetime",
 ];
 
 /// An error message is useful if it points at a field or at a place in the input.
@@ -31,7 +35,8 @@ fn assert_locates(message: &str, input: &str) {
 fn check_parsed(config: &CacheConfig, input: &str) {
     match config.to_policy() {
         Ok(policy) => {
-            let cache: Cache<u32, u32> = Cache::builder(policy)
+            let cache: Cache<u32, u32> = Cache::builder()
+                .policy(policy)
                 .shards(1)
                 .build()
                 .expect("a valid cache");
@@ -173,11 +178,16 @@ proptest! {
         capacity in proptest::option::of(prop_oneof![Just(0usize), Just(usize::MAX), 1usize..10]),
         max_lifetime in proptest::option::of(0u64..5),
         sweep in proptest::option::of(0u64..3),
+        old_names in any::<bool>(),
     ) {
+        let [idle, cap, live] = match old_names {
+            true => ["ttl", "capacity", "max_lifetime"],
+            false => ["time_to_idle", "max_capacity", "time_to_live"],
+        };
         let mut doc = format!("policy = {policy:?}\n");
-        if let Some(t) = ttl { doc += &format!("ttl = \"{t}s\"\n"); }
-        if let Some(c) = capacity { doc += &format!("capacity = {c}\n"); }
-        if let Some(m) = max_lifetime { doc += &format!("max_lifetime = {m}\n"); }
+        if let Some(t) = ttl { doc += &format!("{idle} = \"{t}s\"\n"); }
+        if let Some(c) = capacity { doc += &format!("{cap} = {c}\n"); }
+        if let Some(m) = max_lifetime { doc += &format!("{live} = {m}\n"); }
         if let Some(s) = sweep { doc += &format!("sweep_interval = \"{s}m\"\n"); }
         check_toml(&doc);
     }
@@ -191,7 +201,7 @@ fn error_messages_name_the_field_or_line() {
     let err = toml::from_str::<CacheConfig>("policy = \"lru\"").unwrap();
     assert_eq!(
         err.to_policy().unwrap_err().to_string(),
-        "`capacity` is required for policy `lru`"
+        "`max_capacity` is required for policy `lru`"
     );
     let err = serde_json::from_str::<CacheConfig>("{\"policy\": \"lru\", \"cap\": 1}").unwrap_err();
     assert!(err.to_string().contains("line 1"), "{err}");

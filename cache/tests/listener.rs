@@ -12,7 +12,8 @@ use std::thread;
 use std::time::Duration;
 
 use support::{PATIENCE, Removals, within_patience};
-use tenure::{Cache, Hybrid, LruBound, ManualClock, RemovalCause};
+use tenure::policy::{Hybrid, LruBound};
+use tenure::{Cache, ManualClock, RemovalCause};
 
 use RemovalCause::{Capacity, Cleared, Expired, Removed, Replaced};
 
@@ -22,9 +23,10 @@ const TTL: Duration = Duration::from_secs(60);
 fn every_cause_is_reported_once_with_key_and_value() {
     let clock = ManualClock::new();
     let removals = Removals::new();
-    let cache: Cache<&str, u32, Hybrid> = Cache::builder(Hybrid::new(TTL, 2).unwrap())
+    let cache: Cache<&str, u32, Hybrid> = Cache::builder()
+        .policy(Hybrid::new(TTL, 2).unwrap())
         .clock(clock.clone())
-        .listener(removals.listener())
+        .eviction_listener(removals.listener())
         .build()
         .expect("a valid cache");
     cache.insert("a", 1);
@@ -59,9 +61,10 @@ fn under_concurrent_writes_every_stored_value_is_reported_exactly_once() {
     const OPS: u32 = 3_000;
     let clock = ManualClock::new();
     let removals = Removals::new();
-    let cache: Cache<u32, u32, Hybrid> = Cache::builder(Hybrid::new(TTL, 4).unwrap())
+    let cache: Cache<u32, u32, Hybrid> = Cache::builder()
+        .policy(Hybrid::new(TTL, 4).unwrap())
         .clock(clock.clone())
-        .listener(removals.listener())
+        .eviction_listener(removals.listener())
         .build()
         .expect("a valid cache");
     let stored: Vec<u32> = thread::scope(|s| {
@@ -154,7 +157,7 @@ fn a_listener_that_calls_back_into_the_same_cache_does_not_deadlock() {
                     .clone()
                     .expect("built before any removal");
                 // The entry is gone before its listener runs.
-                let seen_after = (cache.get(&key), cache.contains(&key), cache.len());
+                let seen_after = (cache.get(&key), cache.contains_key(&key), cache.len());
                 heard.lock().unwrap().push((key, value, cause, seen_after));
                 if cause == Capacity && key < 100 {
                     // Re-home the evicted value: a creation inside the listener,
@@ -169,8 +172,9 @@ fn a_listener_that_calls_back_into_the_same_cache_does_not_deadlock() {
                 }
             }
         };
-        let cache: Shared = Cache::builder(LruBound::new(2).unwrap())
-            .listener(listener)
+        let cache: Shared = Cache::builder()
+            .policy(LruBound::new(2).unwrap())
+            .eviction_listener(listener)
             .build()
             .expect("a valid cache");
         *slot.lock().unwrap() = Some(cache.clone());
@@ -233,10 +237,11 @@ fn listener_holds_no_lock(trigger: Trigger) {
                     .expect("another thread used the cache while the listener ran");
             }
         };
-        let cache: Cache<u32, u32, Hybrid> = Cache::builder(Hybrid::new(TTL, 3).unwrap())
+        let cache: Cache<u32, u32, Hybrid> = Cache::builder()
+            .policy(Hybrid::new(TTL, 3).unwrap())
             .clock(clock.clone())
             .shards(1)
-            .listener(listener)
+            .eviction_listener(listener)
             .build()
             .expect("a valid cache");
         cache.insert(1, 10);
@@ -254,7 +259,12 @@ fn listener_holds_no_lock(trigger: Trigger) {
                 assert_eq!(cache.remove(&7), Some(70));
                 cache.invalidate_if(|k, _| *k == 8);
                 cache.run_maintenance();
-                let _ = (cache.len(), cache.keys(), cache.stats(), cache.contains(&1));
+                let _ = (
+                    cache.len(),
+                    cache.keys(),
+                    cache.stats(),
+                    cache.contains_key(&1),
+                );
                 other_done.send(()).unwrap();
             });
             match trigger {
@@ -319,8 +329,9 @@ fn a_panicking_listener_still_hears_every_removal_and_the_cache_stays_usable() {
             assert!(key % 2 == 0, "listener fails on odd keys on purpose");
         }
     };
-    let cache: Cache<u32, u32, LruBound> = Cache::builder(LruBound::new(10).unwrap())
-        .listener(listener)
+    let cache: Cache<u32, u32, LruBound> = Cache::builder()
+        .policy(LruBound::new(10).unwrap())
+        .eviction_listener(listener)
         .build()
         .expect("a valid cache");
     for key in 1..=4 {

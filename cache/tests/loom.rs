@@ -40,9 +40,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use loom::thread;
-use tenure::{
-    Cache, Clock, Hybrid, LruBound, ManualClock, Policy, RemovalCause, SlidingTtl, Timestamp,
-};
+use tenure::policy::{Hybrid, LruBound, Policy, SlidingTtl, Timestamp};
+use tenure::{Cache, Clock, ManualClock, RemovalCause};
 
 /// Runs `body` under loom with the preemption bound from the environment, or 3.
 /// Prints how many interleavings were explored.
@@ -72,10 +71,11 @@ type Removed = Arc<Mutex<Vec<(u32, u32, RemovalCause)>>>;
 fn lru_cache(capacity: usize) -> (Cache<u32, u32, LruBound>, Removed) {
     let removed: Removed = Arc::default();
     let log = Arc::clone(&removed);
-    let cache = Cache::builder(LruBound::new(capacity).expect("capacity"))
+    let cache = Cache::builder()
+        .policy(LruBound::new(capacity).expect("capacity"))
         .shards(1)
         .clock(ManualClock::new())
-        .listener(move |k, v, cause| log.lock().expect("log").push((k, v, cause)))
+        .eviction_listener(move |k, v, cause| log.lock().expect("log").push((k, v, cause)))
         .build()
         .expect("a valid cache");
     (cache, removed)
@@ -372,7 +372,10 @@ fn read_racing_expiry<P: Policy>(
     per_entry: bool,
 ) {
     let clock = ManualClock::new();
-    let mut builder = Cache::builder(policy).shards(1).clock(clock.clone());
+    let mut builder = Cache::builder()
+        .policy(policy)
+        .shards(1)
+        .clock(clock.clone());
     if per_entry {
         builder = builder.expire_after(SlideByHook);
     }
@@ -614,11 +617,12 @@ fn timed_cache<P: Policy>(
 ) -> (Cache<u32, u32, P, FixedHasher>, Removed) {
     let removed: Removed = Arc::default();
     let log = Arc::clone(&removed);
-    let cache = Cache::builder(policy)
+    let cache = Cache::builder()
+        .policy(policy)
         .hasher(FixedHasher::default())
         .shards(shards)
         .clock(clock.clone())
-        .listener(move |k, v, cause| log.lock().expect("log").push((k, v, cause)))
+        .eviction_listener(move |k, v, cause| log.lock().expect("log").push((k, v, cause)))
         .build()
         .expect("a valid cache");
     (cache, removed)
@@ -714,7 +718,7 @@ fn g_two_readers_then_maintenance_and_remove() {
         // read, or, if the clock moved during it (so it read at 1 s or 5 s), as
         // `contains` says; every later answer must then agree.
         let expired = reads.each_ref().map(|read| {
-            let live = cache.contains(&read.key);
+            let live = cache.contains_key(&read.key);
             let expired = read.expired_at(now).unwrap_or(!live);
             if expired == live {
                 faults.push(format!(
@@ -867,7 +871,7 @@ fn i_racing_touches_of_one_entry() {
         let now = Timestamp::ZERO + 11 * SECOND;
         clock.set(now);
         let mut faults = Vec::new();
-        if !cache.contains(&a) {
+        if !cache.contains_key(&a) {
             faults.push(format!(
                 "an earlier read undid a later one: contains(a) is false at {now:?} for an entry read at 5s (TTL {TTL:?})"
             ));

@@ -7,7 +7,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tenure::{Cache, Hybrid, LruBound, ManualClock, SlidingTtl};
+use tenure::policy::{Hybrid, LruBound, SlidingTtl};
+use tenure::{Cache, ManualClock};
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -26,7 +27,8 @@ fn heap() -> usize {
 
 /// A cache on a manual clock, as every test here builds it.
 fn hybrid(clock: &ManualClock) -> Cache<u64, Arc<u64>, Hybrid> {
-    Cache::builder(Hybrid::new(TTL, 1_000_000).expect("valid"))
+    Cache::builder()
+        .policy(Hybrid::new(TTL, 1_000_000).expect("valid"))
         .clock(clock.clone())
         .build()
         .expect("valid")
@@ -174,11 +176,11 @@ fn an_lru_cache_gives_memory_back_after_a_clear_and_a_sliding_one_after_removes(
 
     let clock = ManualClock::new();
     let before = heap();
-    let ttl: Cache<u64, Arc<u64>, SlidingTtl> =
-        Cache::builder(SlidingTtl::new(TTL).expect("valid"))
-            .clock(clock.clone())
-            .build()
-            .expect("valid");
+    let ttl: Cache<u64, Arc<u64>, SlidingTtl> = Cache::builder()
+        .policy(SlidingTtl::new(TTL).expect("valid"))
+        .clock(clock.clone())
+        .build()
+        .expect("valid");
     ttl.insert(1, Arc::clone(&value));
     let fresh = heap() - before;
     for key in 0..BURST {

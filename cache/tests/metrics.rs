@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
-use tenure::{Cache, CacheStats, Hybrid, LruBound, ManualClock, RemovalCause};
+use tenure::policy::{Hybrid, LruBound};
+use tenure::{Cache, CacheStats, ManualClock, RemovalCause};
 
 /// A published value: a counter's count or a gauge's value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,6 +55,10 @@ fn expected(cache: &str, stats: &CacheStats) -> BTreeMap<String, Value> {
             format!("tenure_cache_entries{{cache={cache}}}"),
             Value::Gauge(stats.len as f64),
         ),
+        (
+            format!("tenure_cache_weighted_size{{cache={cache}}}"),
+            Value::Gauge(stats.weighted_size as f64),
+        ),
     ]
     .into();
     for (label, cause) in [
@@ -72,7 +77,8 @@ fn expected(cache: &str, stats: &CacheStats) -> BTreeMap<String, Value> {
 }
 
 fn hybrid(name: &str, clock: &ManualClock) -> Cache<u32, u32, Hybrid> {
-    Cache::builder(Hybrid::new(Duration::from_secs(10), 3).unwrap())
+    Cache::builder()
+        .policy(Hybrid::new(Duration::from_secs(10), 3).unwrap())
         .clock(clock.clone())
         .metrics_name(name)
         .build()
@@ -141,7 +147,8 @@ fn two_caches_publish_under_their_own_names() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     let build = |name: &str| -> Cache<u32, u32, LruBound> {
-        Cache::builder(LruBound::new(2).unwrap())
+        Cache::builder()
+            .policy(LruBound::new(2).unwrap())
             .metrics_name(name)
             .build()
             .unwrap()
@@ -207,7 +214,8 @@ async fn each_sweeper_pass_publishes() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     let _local = metrics::set_default_local_recorder(&recorder);
-    let cache: Cache<u32, u32, LruBound> = Cache::builder(LruBound::new(2).unwrap())
+    let cache: Cache<u32, u32, LruBound> = Cache::builder()
+        .policy(LruBound::new(2).unwrap())
         .metrics_name("swept")
         .sweep_on_tokio_every(Duration::from_secs(60))
         .build()

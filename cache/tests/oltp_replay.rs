@@ -5,7 +5,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
-use tenure::{Cache, LruBound};
+use tenure::Cache;
+use tenure::policy::LruBound;
 
 fn trace_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/traces/OLTP.lis.zst")

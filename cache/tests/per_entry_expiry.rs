@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use support::Removals;
-use tenure::{Cache, Expiry, Hybrid, LruBound, ManualClock, RemovalCause};
+use tenure::policy::{Hybrid, LruBound};
+use tenure::{Cache, Expiry, ManualClock, RemovalCause};
 
 const NS: Duration = Duration::from_nanos(1);
 
@@ -47,19 +48,23 @@ impl Expiry<&'static str, u64> for Halving {
     }
 }
 
-struct Fixture<P: tenure::Policy> {
+struct Fixture<P: tenure::policy::Policy> {
     cache: Cache<&'static str, u64, P>,
     clock: ManualClock,
     removals: Removals<&'static str, u64>,
 }
 
-fn fixture<P: tenure::Policy>(policy: P, expiry: impl Expiry<&'static str, u64>) -> Fixture<P> {
+fn fixture<P: tenure::policy::Policy>(
+    policy: P,
+    expiry: impl Expiry<&'static str, u64>,
+) -> Fixture<P> {
     let clock = ManualClock::new();
     let removals = Removals::new();
-    let cache = Cache::builder(policy)
+    let cache = Cache::builder()
+        .policy(policy)
         .expire_after(expiry)
         .clock(clock.clone())
-        .listener(removals.listener())
+        .eviction_listener(removals.listener())
         .build()
         .unwrap();
     Fixture {
@@ -157,7 +162,7 @@ fn the_earlier_of_the_own_and_the_cache_wide_deadline_wins() {
     f.cache.insert("own-first", 50);
     f.cache.insert("idle-first", 1_000);
     f.cache.insert("lifetime-first", 10_000);
-    let at = |t: u64| f.clock.set(tenure::Timestamp::from_nanos(t));
+    let at = |t: u64| f.clock.set(tenure::policy::Timestamp::from_nanos(t));
     at(49);
     assert_eq!(f.cache.get("own-first"), Some(50)); // idle deadline now 149, own still 50
     at(50);

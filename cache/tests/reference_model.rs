@@ -16,9 +16,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use support::Removals;
-use tenure::{
-    Cache, Clock, Hybrid, LruBound, ManualClock, Policy, RemovalCause, SlidingTtl, Timestamp,
-};
+use tenure::policy::{Hybrid, LruBound, Policy, SlidingTtl, Timestamp};
+use tenure::{Cache, Clock, ManualClock, RemovalCause};
 
 /// Nanosecond-sized rules, so that random advances land on deadlines often.
 const TTL: u64 = 10;
@@ -310,10 +309,11 @@ impl<P: Policy> Real<P> {
     fn new(policy: P, shards: usize, weighted: bool) -> Self {
         let clock = ManualClock::new();
         let removals = Removals::new();
-        let mut builder = Cache::builder(policy)
+        let mut builder = Cache::builder()
+            .policy(policy)
             .shards(shards)
             .clock(clock.clone())
-            .listener(removals.listener());
+            .eviction_listener(removals.listener());
         if weighted {
             builder = builder.weigher(|_, value| value % 5);
         }
@@ -330,7 +330,7 @@ impl<P: Policy> Real<P> {
         let c = &self.cache;
         match *op {
             Op::Get(k) => Outcome::Value(c.get(&k)),
-            Op::Contains(k) => Outcome::Flag(c.contains(&k)),
+            Op::Contains(k) => Outcome::Flag(c.contains_key(&k)),
             Op::Insert(k) => Outcome::Value(c.insert(k, value)),
             Op::Remove(k) => Outcome::Value(c.remove(&k)),
             Op::GetOrCreate(k) => Outcome::Value(Some(c.get_or_create(k, || value))),

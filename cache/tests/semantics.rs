@@ -7,10 +7,8 @@ mod support;
 use std::time::Duration;
 
 use support::Removals;
-use tenure::{
-    Cache, CacheBuilder, Hybrid, LruBound, ManualClock, NewEntry, Policy, RemovalCause, SlidingTtl,
-    Slot, SlotList, Timestamp,
-};
+use tenure::policy::{Hybrid, LruBound, NewEntry, Policy, SlidingTtl, Slot, SlotList, Timestamp};
+use tenure::{Cache, CacheBuilder, ManualClock, RemovalCause};
 
 use RemovalCause::{Capacity, Cleared, Expired, Removed, Replaced};
 
@@ -41,9 +39,9 @@ fn fixture_with<P: Policy>(
     let clock = ManualClock::new();
     clock.advance(Duration::from_nanos(7_000_000_003));
     let removals = Removals::new();
-    let cache = settings(Cache::builder(policy))
+    let cache = settings(Cache::builder().policy(policy))
         .clock(clock.clone())
-        .listener(removals.listener())
+        .eviction_listener(removals.listener())
         .build()
         .expect("a valid cache");
     Fixture {
@@ -111,9 +109,9 @@ macro_rules! for_each_policy {
 fn read_at_deadline_misses<P: Policy>(name: &str, f: Fixture<P>) {
     f.cache.insert("a", 1);
     f.clock.advance(TTL - NS);
-    assert!(f.cache.contains("a"), "{name}: alive 1ns before t+ttl");
+    assert!(f.cache.contains_key("a"), "{name}: alive 1ns before t+ttl");
     f.clock.advance(NS);
-    assert!(!f.cache.contains("a"), "{name}: expired at t+ttl");
+    assert!(!f.cache.contains_key("a"), "{name}: expired at t+ttl");
     assert_eq!(f.cache.len(), 1, "{name}: held until reclaimed");
     assert!(
         f.removals.take().is_empty(),
@@ -140,12 +138,12 @@ fn read_before_deadline_slides<P: Policy>(name: &str, f: Fixture<P>) {
     // The deadline is now exactly (t+ttl-1ns)+ttl.
     f.clock.advance(TTL - NS);
     assert!(
-        f.cache.contains("a"),
+        f.cache.contains_key("a"),
         "{name}: alive 1ns before the new deadline"
     );
     f.clock.advance(NS);
     assert!(
-        !f.cache.contains("a"),
+        !f.cache.contains_key("a"),
         "{name}: expired at the new deadline"
     );
     assert_eq!(f.cache.get("a"), None, "{name}");
@@ -160,9 +158,9 @@ fn read_before_deadline_slides<P: Policy>(name: &str, f: Fixture<P>) {
         "{name}: hit at t+ttl-1ns"
     );
     f.clock.advance(TTL - NS);
-    assert!(f.cache.contains("b"), "{name}");
+    assert!(f.cache.contains_key("b"), "{name}");
     f.clock.advance(NS);
-    assert!(!f.cache.contains("b"), "{name}");
+    assert!(!f.cache.contains_key("b"), "{name}");
     let stats = f.cache.stats();
     assert_eq!((stats.hits, stats.misses), (2, 2), "{name}");
 }
@@ -180,9 +178,9 @@ fn get_or_create_recreates_expired<P: Policy>(name: &str, f: Fixture<P>) {
     assert_eq!(f.cache.len(), 1, "{name}");
     // The new value's life counts from its creation.
     f.clock.advance(TTL - NS);
-    assert!(f.cache.contains("a"), "{name}");
+    assert!(f.cache.contains_key("a"), "{name}");
     f.clock.advance(NS);
-    assert!(!f.cache.contains("a"), "{name}");
+    assert!(!f.cache.contains_key("a"), "{name}");
     let stats = f.cache.stats();
     assert_eq!(
         (stats.creations, stats.hits, stats.misses),
@@ -202,7 +200,10 @@ fn never_returns_expired<P: Policy>(name: &str, f: Fixture<P>) {
     f.clock.advance(TTL);
     // No write has run since: both are still held, yet none is visible.
     assert_eq!(f.cache.len(), 2, "{name}");
-    assert!(!f.cache.contains("a") && !f.cache.contains("b"), "{name}");
+    assert!(
+        !f.cache.contains_key("a") && !f.cache.contains_key("b"),
+        "{name}"
+    );
     assert!(
         f.cache.keys().is_empty(),
         "{name}: keys() lists only live keys"
@@ -393,7 +394,7 @@ fn lru_order<P: Policy>(name: &str, f: Fixture<P>) {
     f.cache.insert("d", 4);
     step("insert d", &[("a", 1, Capacity)]); // order now b c d
     assert_eq!(f.cache.get("b"), Some(2)); // c d b
-    assert!(f.cache.contains("c")); // not an access
+    assert!(f.cache.contains_key("c")); // not an access
     f.cache.insert("e", 5);
     step("insert e", &[("c", 3, Capacity)]); // d b e
     assert_eq!(f.cache.get_or_create("d", || 40), 4); // b e d
@@ -556,7 +557,7 @@ fn stats_count<P: Policy>(name: &str, f: Fixture<P>) {
     let failed: Result<u32, &str> = f.cache.try_get_or_create("b", || Err("no")); // miss, failure
     assert_eq!(failed, Err("no"));
     assert_eq!(f.cache.try_get_or_create("b", || Ok::<_, &str>(2)), Ok(2)); // miss, creation
-    assert!(f.cache.contains("a")); // counts nowhere
+    assert!(f.cache.contains_key("a")); // counts nowhere
     assert_eq!(f.cache.remove("a"), Some(1));
     f.cache.insert("c", 3); // no lookup
     let stats = f.cache.stats();
@@ -673,11 +674,11 @@ fn remove_and_insert_never_hand_out_or_replace_an_expired_value() {
 /// for any policy, with its own deadline structure.
 struct TimedFifo {
     fifo: Fifo,
-    expiry: tenure_policies::Expiry,
+    expiry: tenure::policy::Expiry,
 }
 
 impl Policy for TimedFifo {
-    fn expiry(&self) -> tenure_policies::Expiry {
+    fn expiry(&self) -> tenure::policy::Expiry {
         self.expiry
     }
     fn on_insert(&mut self, slot: Slot, entry: NewEntry, now: Timestamp) {
@@ -704,7 +705,7 @@ fn a_user_policy_gets_its_declared_time_rules_enforced_by_the_cache() {
             capacity: 2,
             order: SlotList::new(),
         },
-        expiry: tenure_policies::Expiry {
+        expiry: tenure::policy::Expiry {
             ttl: Some(TTL),
             max_lifetime: None,
         },

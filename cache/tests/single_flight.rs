@@ -15,7 +15,8 @@ use std::thread;
 
 use support::{PATIENCE, Removals, wait_until, within_patience};
 use tenure::RemovalCause::{Removed, Replaced};
-use tenure::{Cache, KeyedResourceCache, KeyedResourceCacheExt, LruBound};
+use tenure::policy::LruBound;
+use tenure::{Cache, KeyedResourceCache, KeyedResourceCacheExt};
 use tokio::sync::oneshot;
 
 type Value = Arc<u64>;
@@ -321,7 +322,7 @@ fn a_creator_error_is_returned_and_nothing_is_cached() {
     let outcome: Result<Value, &str> = cache.try_get_or_create(KEY, || Err("no"));
     assert_eq!(outcome, Err("no"));
     assert_eq!(cache.len(), 0);
-    assert!(!cache.contains(&KEY));
+    assert!(!cache.contains_key(&KEY));
     let stats = cache.stats();
     assert_eq!((stats.creations, stats.creation_failures), (0, 1));
     // Not cached: the next caller's creator runs.
@@ -512,8 +513,9 @@ async fn an_async_creator_that_errors_hands_over_to_a_waiter() {
 fn a_creator_may_use_the_cache_even_for_its_own_key() {
     let (value, removed, len) = within_patience("a creator calling back", || {
         let removals = Removals::new();
-        let cache: FlightCache = Cache::builder(LruBound::new(100).unwrap())
-            .listener(removals.listener())
+        let cache: FlightCache = Cache::builder()
+            .policy(LruBound::new(100).unwrap())
+            .eviction_listener(removals.listener())
             .build()
             .expect("a valid cache");
         let early = Arc::new(1);
@@ -544,7 +546,8 @@ fn a_creator_may_use_the_cache_even_for_its_own_key() {
 #[test]
 fn creators_of_two_different_keys_run_concurrently() {
     // One shard, so the two keys share every lock the cache has.
-    let cache: FlightCache = Cache::builder(LruBound::new(100).unwrap())
+    let cache: FlightCache = Cache::builder()
+        .policy(LruBound::new(100).unwrap())
         .shards(1)
         .build()
         .expect("a valid cache");
@@ -579,7 +582,8 @@ fn creators_of_two_different_keys_run_concurrently() {
 
 #[tokio::test]
 async fn async_creators_of_two_different_keys_run_concurrently() {
-    let cache: FlightCache = Cache::builder(LruBound::new(100).unwrap())
+    let cache: FlightCache = Cache::builder()
+        .policy(LruBound::new(100).unwrap())
         .shards(1)
         .build()
         .expect("a valid cache");

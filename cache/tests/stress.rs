@@ -30,10 +30,8 @@ use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tenure::{
-    Cache, Clock, Hybrid, LruBound, ManualClock, Policy, RemovalCause, SlidingTtl, Timestamp,
-};
-use tenure_policies::Expiry;
+use tenure::policy::{Expiry, Hybrid, LruBound, Policy, SlidingTtl, Timestamp};
+use tenure::{Cache, Clock, ManualClock, RemovalCause};
 
 const THREADS: usize = 8;
 /// Threads `0..READERS` only read (`get`, `contains`).
@@ -336,7 +334,7 @@ fn worker<P: Policy>(
 
 fn read<P: Policy>(cache: &Cache<u64, u64, P>, ledger: &Ledger, rng: &mut Rng, key: u64) {
     if rng.below(20) == 0 {
-        cache.contains(&key);
+        cache.contains_key(&key);
     } else if let Some(id) = during(Call::Get, || cache.get(&key)) {
         ledger.returned(key, id);
     }
@@ -382,7 +380,7 @@ fn write<P: Policy>(cache: &Cache<u64, u64, P>, ledger: &Ledger, rng: &mut Rng, 
         }
         98_000..99_000 => during(Call::Maintenance, || cache.run_maintenance()),
         99_000..99_995 => {
-            cache.contains(&key);
+            cache.contains_key(&key);
         }
         // Rare, so that entries live long enough to expire.
         _ => during(Call::Clear, || cache.clear()),
@@ -534,10 +532,11 @@ fn stress<P: Policy>(name: &str, policy: P, capacity: Option<usize>) {
     let clock = ManualClock::new();
     let ledger = Arc::new(Ledger::new(clock.clone(), policy.expiry(), capacity));
     let log = Arc::clone(&ledger);
-    let cache: Cache<u64, u64, P> = Cache::builder(policy)
+    let cache: Cache<u64, u64, P> = Cache::builder()
+        .policy(policy)
         .clock(clock)
         .shards(4)
-        .listener(move |key, id, cause| {
+        .eviction_listener(move |key, id, cause| {
             log.removals[id as usize].fetch_add(1, Ordering::Relaxed);
             log.removed_total.fetch_add(1, Ordering::Relaxed);
             log.check_cause(key, id, cause);

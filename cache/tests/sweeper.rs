@@ -21,9 +21,10 @@ use support::{
     Deliberate, Removals, panics_deliberately, quiet_deliberate_panics, wait_for_sweeper_threads,
     wait_until, within_patience,
 };
+use tenure::policy::{Hybrid, Policy, SlidingTtl};
 use tenure::{
-    Cache, CacheBuilder, CacheConfig, ConfigError, Hybrid, ManualClock, Policy, RemovalCause,
-    SlidingTtl, SweepIntervalError, Sweeper, SweeperError,
+    Cache, CacheBuilder, CacheConfig, ConfigError, ManualClock, RemovalCause, SweepIntervalError,
+    Sweeper, SweeperError,
 };
 
 const TTL: Duration = Duration::from_secs(60);
@@ -54,7 +55,7 @@ where
 }
 
 fn sliding() -> CacheBuilder<u32, u32, SlidingTtl> {
-    Cache::builder(SlidingTtl::new(TTL).unwrap())
+    Cache::builder().policy(SlidingTtl::new(TTL).unwrap())
 }
 
 /// A listener that records each call into `removals`, then panics.
@@ -92,7 +93,7 @@ mod on_tokio {
         let cache = build(
             sliding()
                 .clock(TokioClock::new())
-                .listener(removals.listener())
+                .eviction_listener(removals.listener())
                 .sweep_on_tokio_every(SWEEP),
         );
         for k in 0..3 {
@@ -115,9 +116,10 @@ mod on_tokio {
             .with_max_lifetime(3 * TTL)
             .unwrap();
         let cache = build(
-            Cache::builder(policy)
+            Cache::builder()
+                .policy(policy)
                 .clock(TokioClock::new())
-                .listener(removals.listener()),
+                .eviction_listener(removals.listener()),
         );
         let _sweeper = cache.start_tokio_sweeper(SWEEP).unwrap();
         cache.insert(1, 1);
@@ -148,7 +150,7 @@ mod on_tokio {
         let cache = build(
             sliding()
                 .clock(TokioClock::new())
-                .listener(panicking_listener(&removals)),
+                .eviction_listener(panicking_listener(&removals)),
         );
         let sweeper = cache.start_tokio_sweeper(SWEEP).unwrap();
         for round in 0..3 {
@@ -204,7 +206,11 @@ mod on_tokio {
     #[tokio::test(start_paused = true)]
     async fn a_tokio_sweeper_holds_a_weak_reference_and_stops_when_the_cache_is_dropped() {
         let value = Arc::new(7u32);
-        let cache = build(Cache::builder(SlidingTtl::new(TTL).unwrap()).clock(TokioClock::new()));
+        let cache = build(
+            Cache::builder()
+                .policy(SlidingTtl::new(TTL).unwrap())
+                .clock(TokioClock::new()),
+        );
         cache.insert(1, Arc::clone(&value));
         let sweeper = cache.start_tokio_sweeper(SWEEP).unwrap();
         tokio::time::sleep(SWEEP * 3).await; // it has run a few times
@@ -234,7 +240,7 @@ mod on_tokio {
         cache.insert(1, 1);
         tokio::time::sleep(10 * TTL).await;
         assert_eq!(cache.len(), 1);
-        assert!(!cache.contains(&1));
+        assert!(!cache.contains_key(&1));
     }
 }
 
@@ -257,7 +263,9 @@ fn check_owned_thread_sweeper(
     let _turn = one_at_a_time();
     wait_for_sweeper_threads(0, "earlier tests' sweeper threads ended");
     let clock = ManualClock::new();
-    let builder = Cache::builder(Hybrid::new(TTL, 10).unwrap()).clock(clock.clone());
+    let builder = Cache::builder()
+        .policy(Hybrid::new(TTL, 10).unwrap())
+        .clock(clock.clone());
     let cache = build(with_sweeper(builder));
     wait_for_sweeper_threads(1, "the sweeper thread started");
     cache.insert(1, 1);
@@ -272,7 +280,11 @@ fn an_idle_cache_with_a_thread_sweeper_empties_after_its_ttl_on_a_manual_clock()
     let _turn = one_at_a_time();
     let clock = ManualClock::new();
     let removals = Removals::new();
-    let cache = build(sliding().clock(clock.clone()).listener(removals.listener()));
+    let cache = build(
+        sliding()
+            .clock(clock.clone())
+            .eviction_listener(removals.listener()),
+    );
     let _sweeper = cache.start_sweeper(Duration::from_millis(2)).unwrap();
     for k in 0..3 {
         cache.insert(k, k);
@@ -300,7 +312,7 @@ fn sweep_on_tokio_every_outside_a_runtime_falls_back_to_a_thread() {
 fn a_thread_sweeper_holds_a_weak_reference_and_stops_when_the_cache_is_dropped() {
     let _turn = one_at_a_time();
     let value = Arc::new(7u32);
-    let cache = build(Cache::builder(SlidingTtl::new(TTL).unwrap()));
+    let cache = build(Cache::builder().policy(SlidingTtl::new(TTL).unwrap()));
     cache.insert(1, Arc::clone(&value));
     // An interval far longer than the test: the drop itself must wake the thread.
     let sweeper = cache.start_sweeper(Duration::from_secs(3600)).unwrap();
@@ -342,7 +354,7 @@ fn a_thread_sweeper_survives_listener_panics_and_sweeps_on() {
     let cache = build(
         sliding()
             .clock(clock.clone())
-            .listener(panicking_listener(&removals)),
+            .eviction_listener(panicking_listener(&removals)),
     );
     let sweeper = cache.start_sweeper(Duration::from_millis(2)).unwrap();
 

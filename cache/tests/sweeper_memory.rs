@@ -12,7 +12,8 @@ use std::thread;
 use std::time::Duration;
 
 use support::wait_until;
-use tenure::{Cache, CacheBuilder, ManualClock, SlidingTtl};
+use tenure::policy::SlidingTtl;
+use tenure::{Cache, CacheBuilder, ManualClock};
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -46,7 +47,9 @@ fn threads() -> usize {
 #[test]
 fn restarting_sweepers_keeps_the_cache_s_memory_flat() {
     let cache = build(
-        Cache::builder(SlidingTtl::new(Duration::from_secs(60)).unwrap()).clock(ManualClock::new()),
+        Cache::builder()
+            .policy(SlidingTtl::new(Duration::from_secs(60)).unwrap())
+            .clock(ManualClock::new()),
     );
     let _profiler = dhat::Profiler::builder().testing().build();
 

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::sync::Barrier;
 
 use support::Removals;
-use tenure::{Cache, Hybrid, LruBound, RemovalCause};
+use tenure::policy::{Hybrid, LruBound};
+use tenure::{Cache, RemovalCause};
 
 const CAPACITY: usize = 1_000;
 const THREADS: u64 = 8;
@@ -34,9 +35,10 @@ fn next(state: &mut u64) -> u64 {
 #[test]
 fn total_weight_never_exceeds_the_capacity_when_a_call_returns_under_8_threads() {
     let removals = Removals::new();
-    let cache: Cache<u64, u64, LruBound> = Cache::builder(LruBound::new(CAPACITY).unwrap())
+    let cache: Cache<u64, u64, LruBound> = Cache::builder()
+        .policy(LruBound::new(CAPACITY).unwrap())
         .weigher(|_, &value| weight_of(value))
-        .listener(removals.listener())
+        .eviction_listener(removals.listener())
         .shards(8)
         .build()
         .unwrap();
@@ -107,19 +109,19 @@ fn total_weight_never_exceeds_the_capacity_when_a_call_returns_under_8_threads()
 #[test]
 fn an_entry_heavier_than_the_capacity_is_refused_without_evicting_the_others() {
     let removals = Removals::new();
-    let cache: Cache<&str, Vec<u8>, Hybrid> =
-        Cache::builder(Hybrid::new(std::time::Duration::from_secs(60), 100).unwrap())
-            .weigher(|_, v: &Vec<u8>| v.len() as u32)
-            .listener(removals.listener())
-            .build()
-            .unwrap();
+    let cache: Cache<&str, Vec<u8>, Hybrid> = Cache::builder()
+        .policy(Hybrid::new(std::time::Duration::from_secs(60), 100).unwrap())
+        .weigher(|_, v: &Vec<u8>| v.len() as u32)
+        .eviction_listener(removals.listener())
+        .build()
+        .unwrap();
     cache.insert("a", vec![0; 40]);
     cache.insert("b", vec![0; 60]);
     assert_eq!(cache.stats().weighted_size, 100);
     let huge = cache.get_or_create("huge", || vec![1; 101]);
     assert_eq!(huge.len(), 101, "the caller still gets what it made");
-    assert!(!cache.contains("huge"));
-    assert!(cache.contains("a") && cache.contains("b"));
+    assert!(!cache.contains_key("huge"));
+    assert!(cache.contains_key("a") && cache.contains_key("b"));
     assert_eq!(
         removals.take(),
         vec![("huge", vec![1; 101], RemovalCause::Capacity)]

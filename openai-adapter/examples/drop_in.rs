@@ -41,9 +41,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         request_timeout = "30s"
         [cache]
         policy = "hybrid"
-        ttl = "1h"
-        capacity = 10000
-        max_lifetime = "24h"
+        max_capacity = 10000
+        time_to_idle = "1h"
+        time_to_live = "24h"
         sweep_interval = "5m"
         "#,
     )?;

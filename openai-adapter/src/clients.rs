@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
-use tenure::{AnyPolicy, Cache, CacheBuilder, CacheStats, Clock, RemovalCause, Sweeper, Timestamp};
+use tenure::policy::{AnyPolicy, Timestamp};
+use tenure::{Cache, CacheBuilder, CacheStats, Clock, RemovalCause, Sweeper};
 
 use crate::identity::{Endpoint, IdentityView, KeyOnEndpoint};
 use crate::redact::redact_userinfo;
@@ -68,7 +69,7 @@ struct Shared {
     _sweeper: Option<Sweeper>,
 }
 
-/// What a removal listener set with [`OpenAiClientsBuilder::on_removal`] is told.
+/// What an eviction listener set with [`OpenAiClientsBuilder::eviction_listener`] is told.
 /// It carries no key material.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -85,7 +86,7 @@ pub struct ClientRemoval {
 type RemovalHook = Arc<dyn Fn(&ClientRemoval) + Send + Sync>;
 
 /// Sets up an [`OpenAiClients`]: a clock for tests, an HTTP client of your own,
-/// a removal hook.
+/// an eviction listener.
 ///
 /// ```
 /// use std::time::Duration;
@@ -95,7 +96,7 @@ type RemovalHook = Arc<dyn Fn(&ClientRemoval) + Send + Sync>;
 /// let clock = ManualClock::new();
 /// let clients = OpenAiClients::builder(OpenAiConfig::default())
 ///     .clock(clock.clone())
-///     .on_removal(|removal| println!("{} left: {:?}", removal.fingerprint, removal.cause))
+///     .eviction_listener(|removal| println!("{} left: {:?}", removal.fingerprint, removal.cause))
 ///     .build()?;
 /// let first = clients.get("sk-1")?;
 /// clock.advance(Duration::from_secs(3600)); // an idle hour: the TTL
@@ -109,7 +110,7 @@ pub struct OpenAiClientsBuilder {
     config: OpenAiConfig,
     clock: Option<Arc<dyn Clock>>,
     http: Option<reqwest::Client>,
-    on_removal: Option<RemovalHook>,
+    eviction_listener: Option<RemovalHook>,
     #[cfg(feature = "metrics")]
     metrics_name: Option<String>,
 }
@@ -138,9 +139,14 @@ impl OpenAiClientsBuilder {
         self
     }
 
-    /// Calls `hook` whenever a client leaves the cache, with no lock held.
-    pub fn on_removal(mut self, hook: impl Fn(&ClientRemoval) + Send + Sync + 'static) -> Self {
-        self.on_removal = Some(Arc::new(hook));
+    /// Calls `listener` whenever a client leaves the cache (for any
+    /// [`RemovalCause`]), with no lock held. It is told the client's
+    /// fingerprint, never its key.
+    pub fn eviction_listener(
+        mut self,
+        listener: impl Fn(&ClientRemoval) + Send + Sync + 'static,
+    ) -> Self {
+        self.eviction_listener = Some(Arc::new(listener));
         self
     }
 
@@ -170,7 +176,7 @@ impl OpenAiClientsBuilder {
         // are, so the builder must not start one of its own.
         let mut cache_config = config.cache.clone();
         let sweep_interval = cache_config.sweep_interval.take();
-        let on_removal = self.on_removal;
+        let hook = self.eviction_listener;
         let listener = move |identity: ClientIdentity, _client, cause| {
             let removal = ClientRemoval {
                 fingerprint: identity.fingerprint(),
@@ -178,7 +184,7 @@ impl OpenAiClientsBuilder {
                 cause,
             };
             tracing::debug!(key = %removal.fingerprint, base_url = %removal.base_url, ?cause, "OpenAI client left the cache");
-            if let Some(hook) = &on_removal {
+            if let Some(hook) = &hook {
                 hook(&removal);
             }
             // `identity` drops here: its key buffer is zeroised. The client's
@@ -187,7 +193,7 @@ impl OpenAiClientsBuilder {
         let mut builder = CacheBuilder::from_config(&cache_config)?
             // Identities come from callers: a keyed hasher, so none can pick keys that collide.
             .hasher(RandomState::new())
-            .listener(listener);
+            .eviction_listener(listener);
         #[cfg(feature = "metrics")]
         {
             let name = self.metrics_name;
@@ -203,7 +209,7 @@ impl OpenAiClientsBuilder {
         };
         // `to_policy` above checked the interval, and a thread needs no runtime.
         let sweeper = sweep_interval
-            .map(|interval| cache.start_sweeper(interval.0))
+            .map(|interval| cache.start_sweeper(interval))
             .transpose()
             .expect("a checked interval starts a thread sweeper");
         Ok(OpenAiClients {
@@ -238,7 +244,7 @@ impl OpenAiClients {
             config,
             clock: None,
             http: None,
-            on_removal: None,
+            eviction_listener: None,
             #[cfg(feature = "metrics")]
             metrics_name: None,
         }
@@ -358,7 +364,7 @@ impl fmt::Debug for OpenAiClients {
 mod tests {
     use std::hash::RandomState;
 
-    use tenure::AnyPolicy;
+    use tenure::policy::AnyPolicy;
 
     use super::*;
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tenure::{CacheConfig, HumanDuration};
+use tenure::CacheConfig;
 
 use crate::Error;
 use crate::identity::{Endpoint, OPENAI_BASE_URL};
@@ -17,9 +17,9 @@ use crate::redact::redact_userinfo;
 /// |---|---|---|
 /// | `base_url` | `https://api.openai.com/v1` | where clients made by key alone send requests (a trailing `/` is dropped) |
 /// | `organization`, `project` | none | headers sent by clients made by key alone |
-/// | `connect_timeout` | `10s` | TCP + TLS connect timeout of the shared HTTP client |
+/// | `connect_timeout` | `10s` | TCP + TLS connect timeout of the shared HTTP client ([humantime](https://docs.rs/humantime) text) |
 /// | `request_timeout` | `10m` | whole-request timeout (including a streamed body) |
-/// | `[cache]` | hybrid, `ttl = "1h"`, `capacity = 10000`, `sweep_interval = "5m"` | a [`tenure::CacheConfig`] |
+/// | `[cache]` | hybrid, `max_capacity = 10000`, `time_to_idle = "1h"`, `sweep_interval = "5m"` | a [`tenure::CacheConfig`] (old names `capacity`, `ttl`, `max_lifetime` are read too) |
 ///
 /// Nothing here is read from `OPENAI_*` environment variables; to honour
 /// `OPENAI_BASE_URL`, read it yourself and set `base_url`. `Debug` shows
@@ -34,13 +34,13 @@ use crate::redact::redact_userinfo;
 ///
 ///     [cache]
 ///     policy = "hybrid"
-///     ttl = "1h"
-///     capacity = 5000
-///     max_lifetime = "12h"
+///     max_capacity = 5000
+///     time_to_idle = "1h"
+///     time_to_live = "12h"
 ///     sweep_interval = "5m"
 /// "#)?;
 /// config.validate()?;
-/// assert_eq!(config.cache.capacity, Some(5000));
+/// assert_eq!(config.cache.max_capacity, Some(5000));
 ///
 /// let json: OpenAiConfig = serde_json::from_str(r#"{"connect_timeout": "3s"}"#)?;
 /// assert_eq!(json.cache, tenure::CacheConfig::default());
@@ -59,11 +59,11 @@ pub struct OpenAiConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
     /// Connect timeout of the shared HTTP client.
-    #[serde(default = "default_connect_timeout")]
-    pub connect_timeout: HumanDuration,
+    #[serde(default = "default_connect_timeout", with = "humantime_serde")]
+    pub connect_timeout: Duration,
     /// Whole-request timeout of the shared HTTP client.
-    #[serde(default = "default_request_timeout")]
-    pub request_timeout: HumanDuration,
+    #[serde(default = "default_request_timeout", with = "humantime_serde")]
+    pub request_timeout: Duration,
     /// The cache policy and sweeper interval.
     #[serde(default)]
     pub cache: CacheConfig,
@@ -73,13 +73,13 @@ fn default_base_url() -> String {
     OPENAI_BASE_URL.to_string()
 }
 
-fn default_connect_timeout() -> HumanDuration {
-    HumanDuration(Duration::from_secs(10))
+fn default_connect_timeout() -> Duration {
+    Duration::from_secs(10)
 }
 
 // Long completions from reasoning models take minutes; ten matches OpenAI's own SDKs.
-fn default_request_timeout() -> HumanDuration {
-    HumanDuration(Duration::from_secs(600))
+fn default_request_timeout() -> Duration {
+    Duration::from_secs(600)
 }
 
 impl Default for OpenAiConfig {
@@ -132,9 +132,9 @@ impl OpenAiConfig {
 
     /// `(connect, request)` timeouts, both non-zero.
     pub(crate) fn timeouts(&self) -> Result<(Duration, Duration), Error> {
-        let nonzero = |field, d: HumanDuration| match d.0.is_zero() {
+        let nonzero = |field, d: Duration| match d.is_zero() {
             true => Err(Error::ZeroTimeout { field }),
-            false => Ok(d.0),
+            false => Ok(d),
         };
         Ok((
             nonzero("connect_timeout", self.connect_timeout)?,
@@ -154,17 +154,17 @@ mod tests {
             config.validate().unwrap_err().to_string()
         };
         assert_eq!(
-            err("connect_timeout = 0"),
+            err("connect_timeout = \"0s\""),
             "`connect_timeout` must be greater than zero"
         );
         assert!(err("base_url = \"ftp://x\"").starts_with("`base_url`"));
         assert!(err("organization = \"a\\nb\"").starts_with("`organization`"));
         assert_eq!(
-            err("[cache]\npolicy = \"hybrid\"\nttl = \"1h\"\ncapacity = 0"),
-            "`cache`: `capacity` must be at least 1"
+            err("[cache]\npolicy = \"hybrid\"\ntime_to_idle = \"1h\"\nmax_capacity = 0"),
+            "`cache`: `max_capacity` must be at least 1"
         );
         let zero_sweep: OpenAiConfig =
-            toml::from_str("[cache]\npolicy = \"lru\"\ncapacity = 5\nsweep_interval = \"0s\"")
+            toml::from_str("[cache]\npolicy = \"lru\"\nmax_capacity = 5\nsweep_interval = \"0s\"")
                 .unwrap();
         let built = crate::OpenAiClients::new(&zero_sweep).unwrap_err();
         assert_eq!(

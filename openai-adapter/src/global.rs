@@ -69,9 +69,9 @@ pub fn try_get_or_create_openai_client(api_key: &str) -> Result<OpenAiClient, Er
 /// let config: tenure_openai::OpenAiConfig = toml::from_str(r#"
 ///     [cache]
 ///     policy = "hybrid"
-///     ttl = "30m"
-///     capacity = 2000
-///     max_lifetime = "24h"  # rotate even constantly used clients daily
+///     time_to_idle = "30m"
+///     max_capacity = 2000
+///     time_to_live = "24h"  # rotate even constantly used clients daily
 ///     sweep_interval = "1m"
 /// "#)?;
 /// tenure_openai::configure(&config)?;

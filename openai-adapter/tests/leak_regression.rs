@@ -33,7 +33,7 @@ fn key(buf: &mut String, i: usize) -> &str {
 
 fn config() -> OpenAiConfig {
     let mut config: OpenAiConfig = toml::from_str(&format!(
-        "[cache]\npolicy = \"hybrid\"\nttl = \"1h\"\ncapacity = {CAPACITY}\n\
+        "[cache]\npolicy = \"hybrid\"\ntime_to_idle = \"1h\"\nmax_capacity = {CAPACITY}\n\
          # a fast real-time sweep, so the drain below does not wait long\n\
          sweep_interval = \"5ms\""
     ))

@@ -161,7 +161,8 @@ async fn a_removed_key_gets_a_fresh_client() {
 #[test]
 fn the_bound_evicts_least_recently_used() {
     let config: OpenAiConfig =
-        toml::from_str("[cache]\npolicy = \"hybrid\"\nttl = \"1h\"\ncapacity = 2").unwrap();
+        toml::from_str("[cache]\npolicy = \"hybrid\"\ntime_to_idle = \"1h\"\nmax_capacity = 2")
+            .unwrap();
     let clients = OpenAiClients::new(&config).unwrap();
     for key in ["sk-1", "sk-2", "sk-1", "sk-3"] {
         clients.get(key).unwrap();

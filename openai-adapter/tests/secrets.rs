@@ -83,7 +83,7 @@ async fn no_secret_ever_leaves_in_text() {
     };
     let builder = OpenAiClients::builder(config.clone())
         .clock(clock.clone())
-        .on_removal({
+        .eviction_listener({
             let removals = Arc::clone(&removals);
             move |removal| removals.lock().unwrap().push(removal.clone())
         });

@@ -2,26 +2,33 @@ use std::time::Duration;
 
 /// A policy was given numbers it cannot work with.
 ///
-/// Each message names the field as it is spelled in tenure's configuration.
+/// Each message names the field as it is spelled in tenure's configuration and
+/// builder (`time_to_idle`, `time_to_live`, `max_capacity`), whatever the
+/// policy's constructor calls its argument.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PolicyError {
-    /// `ttl` was zero: every entry would be expired as soon as it is written.
-    #[error("`ttl` must be greater than zero")]
+    /// The sliding TTL (`time_to_idle`) was zero: every entry would be expired
+    /// as soon as it is written.
+    #[error("`time_to_idle` must be greater than zero")]
     ZeroTtl,
-    /// `capacity` was zero: the cache could hold nothing.
-    #[error("`capacity` must be at least 1")]
+    /// The absolute lifetime (`time_to_live`) was zero.
+    #[error("`time_to_live` must be greater than zero")]
+    ZeroLifetime,
+    /// The capacity (`max_capacity`) was zero: the cache could hold nothing.
+    #[error("`max_capacity` must be at least 1")]
     ZeroCapacity,
-    /// `capacity` exceeded what slot numbers can address.
-    #[error("`capacity` must be at most {max}, got {capacity}")]
+    /// The capacity exceeded what slot numbers can address.
+    #[error("`max_capacity` must be at most {max}, got {capacity}")]
     CapacityTooLarge {
         /// The capacity asked for.
         capacity: usize,
         /// The largest capacity supported.
         max: usize,
     },
-    /// `max_lifetime` was shorter than `ttl`, so the sliding TTL could never apply.
-    #[error("`max_lifetime` ({max_lifetime:?}) must not be shorter than `ttl` ({ttl:?})")]
+    /// The absolute lifetime (`time_to_live`) was shorter than the sliding TTL
+    /// (`time_to_idle`), so the sliding TTL could never apply.
+    #[error("`time_to_live` ({max_lifetime:?}) must not be shorter than `time_to_idle` ({ttl:?})")]
     MaxLifetimeShorterThanTtl {
         /// The sliding TTL.
         ttl: Duration,

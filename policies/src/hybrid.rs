@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use crate::lru_bound::checked_capacity;
 use crate::sliding_ttl::checked_expiry;
+use crate::timed::check_rules;
 use crate::{Expiry, LruBound, NewEntry, Policy, PolicyError, Slot, Timestamp};
 
 /// Sliding TTL and LRU bound at once: an entry leaves when it has been idle for
@@ -40,12 +41,34 @@ impl Hybrid {
         Self::with_rules(ttl, capacity, None)
     }
 
+    /// No sliding TTL: every entry ends `max_lifetime` after it was created,
+    /// however often it is read, and at most `capacity` are held (what a cache
+    /// built with `max_capacity` and `time_to_live` does).
+    ///
+    /// # Errors
+    /// [`PolicyError::ZeroLifetime`], [`PolicyError::ZeroCapacity`] or
+    /// [`PolicyError::CapacityTooLarge`].
+    pub fn lifetime_only(capacity: usize, max_lifetime: Duration) -> Result<Self, PolicyError> {
+        let expiry = Expiry {
+            ttl: None,
+            max_lifetime: Some(max_lifetime),
+        };
+        check_rules(expiry)?;
+        Ok(Hybrid {
+            expiry,
+            lru: LruBound::new(checked_capacity(capacity)?)?,
+        })
+    }
+
     /// Also end every entry `max_lifetime` after it was created.
     ///
     /// # Errors
     /// [`PolicyError::MaxLifetimeShorterThanTtl`] if `max_lifetime < ttl`.
     pub fn with_max_lifetime(self, max_lifetime: Duration) -> Result<Self, PolicyError> {
-        Self::with_rules(self.ttl(), self.capacity(), Some(max_lifetime))
+        match self.expiry.ttl {
+            Some(ttl) => Self::with_rules(ttl, self.capacity(), Some(max_lifetime)),
+            None => Self::lifetime_only(self.capacity(), max_lifetime),
+        }
     }
 
     fn with_rules(
@@ -60,7 +83,7 @@ impl Hybrid {
         })
     }
 
-    /// The sliding TTL.
+    /// The sliding TTL (`Duration::MAX` for [`lifetime_only`](Hybrid::lifetime_only)).
     pub fn ttl(&self) -> Duration {
         self.expiry.ttl.unwrap_or(Duration::MAX)
     }

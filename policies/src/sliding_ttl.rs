@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use crate::timed::check_rules;
 use crate::{Expiry, NewEntry, Policy, PolicyError, Slot, Timestamp};
 
 /// Sliding time-to-live: an entry written or read at `t` expires at `t + ttl`;
@@ -40,17 +41,46 @@ impl SlidingTtl {
         })
     }
 
+    /// No sliding TTL, only an absolute lifetime: every entry ends
+    /// `max_lifetime` after it was created, however often it is read (what a
+    /// cache built with `time_to_live` alone does).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tenure_policies::{Policy, SlidingTtl, Timestamp};
+    ///
+    /// let p = SlidingTtl::lifetime_only(Duration::from_secs(60))?;
+    /// let t0 = Timestamp::ZERO;
+    /// // Read a moment ago or not at all: it ends 60 s after it was made.
+    /// assert_eq!(p.expiry().deadline(t0, t0 + Duration::from_secs(59)), Some(t0 + Duration::from_secs(60)));
+    /// # Ok::<(), tenure_policies::PolicyError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`PolicyError::ZeroLifetime`] if `max_lifetime` is zero.
+    pub fn lifetime_only(max_lifetime: Duration) -> Result<Self, PolicyError> {
+        let expiry = Expiry {
+            ttl: None,
+            max_lifetime: Some(max_lifetime),
+        };
+        check_rules(expiry)?;
+        Ok(SlidingTtl { expiry })
+    }
+
     /// Also end every entry `max_lifetime` after it was created.
     ///
     /// # Errors
     /// [`PolicyError::MaxLifetimeShorterThanTtl`] if `max_lifetime < ttl`.
     pub fn with_max_lifetime(self, max_lifetime: Duration) -> Result<Self, PolicyError> {
-        Ok(SlidingTtl {
-            expiry: checked_expiry(self.ttl(), Some(max_lifetime))?,
-        })
+        match self.expiry.ttl {
+            Some(ttl) => Ok(SlidingTtl {
+                expiry: checked_expiry(ttl, Some(max_lifetime))?,
+            }),
+            None => Self::lifetime_only(max_lifetime),
+        }
     }
 
-    /// The sliding TTL.
+    /// The sliding TTL (`Duration::MAX` for [`lifetime_only`](SlidingTtl::lifetime_only)).
     pub fn ttl(&self) -> Duration {
         self.expiry.ttl.unwrap_or(Duration::MAX)
     }

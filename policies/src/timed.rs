@@ -28,7 +28,7 @@ impl<P: Policy> Timed<P> {
     /// `policy` under the time rules `expiry` (which replace any the policy declares).
     ///
     /// # Errors
-    /// [`PolicyError::ZeroTtl`] for a zero TTL or lifetime,
+    /// [`PolicyError::ZeroTtl`] or [`PolicyError::ZeroLifetime`] for a zero TTL or lifetime,
     /// [`PolicyError::MaxLifetimeShorterThanTtl`] if the lifetime would cut
     /// every sliding TTL short.
     pub fn new(policy: P, expiry: Expiry) -> Result<Self, PolicyError> {
@@ -52,8 +52,11 @@ impl<P: Policy> Timed<P> {
 
 /// Validates time rules: nothing zero, and no lifetime shorter than the TTL.
 pub(crate) fn check_rules(expiry: Expiry) -> Result<(), PolicyError> {
-    if expiry.ttl.is_some_and(|t| t.is_zero()) || expiry.max_lifetime.is_some_and(|t| t.is_zero()) {
+    if expiry.ttl.is_some_and(|t| t.is_zero()) {
         return Err(PolicyError::ZeroTtl);
+    }
+    if expiry.max_lifetime.is_some_and(|t| t.is_zero()) {
+        return Err(PolicyError::ZeroLifetime);
     }
     if let (Some(ttl), Some(max_lifetime)) = (expiry.ttl, expiry.max_lifetime) {
         if max_lifetime < ttl {

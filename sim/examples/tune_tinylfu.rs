@@ -71,9 +71,9 @@ fn load_trace(path: &Path) -> Vec<u64> {
 fn hit_ratio(keys: &[u64], capacity: usize) -> f64 {
     let config = CacheConfig {
         policy: PolicyKind::TinyLfu,
-        ttl: None,
-        capacity: Some(capacity),
-        max_lifetime: None,
+        max_capacity: Some(capacity as u64),
+        time_to_idle: None,
+        time_to_live: None,
         sweep_interval: None,
     };
     let mut model = PolicyModel::new(&config).expect("a valid config");

@@ -3,7 +3,7 @@
 
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
-use tenure::Timestamp;
+use tenure::policy::Timestamp;
 
 use crate::run::Sample;
 use crate::units::group_digits;
@@ -165,7 +165,7 @@ fn escape(text: &str) -> String {
 /// from 0 to `end`.
 ///
 /// ```
-/// use tenure::Timestamp;
+/// use tenure::policy::Timestamp;
 /// use tenure_sim::{Sample, Series, live_entries_svg};
 ///
 /// let hour = |h: u64| Timestamp::from_nanos(h * 3_600_000_000_000);

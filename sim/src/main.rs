@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tenure::{HumanDuration, PolicyKind};
+use tenure::PolicyKind;
 use tenure_sim::{
     ConfigOverrides, Engine, Progress, ProgressUnit, ReplayReport, ScenarioOptions, SimError,
     SweepOptions, SweepPolicy, TraceFormat, TraceOptions, chart_stem, replay_opt, replay_trace,
@@ -60,10 +60,10 @@ struct SweepArgs {
     policies: Vec<String>,
     /// Sliding TTL of the policies that need one (hybrid) [default: 1h].
     #[arg(long, value_name = "DURATION")]
-    ttl: Option<HumanDuration>,
+    ttl: Option<humantime::Duration>,
     /// Simulated time between two lookups of a .lis trace (it has no timestamps).
     #[arg(long, value_name = "DURATION", default_value = "1ms")]
-    lis_step: HumanDuration,
+    lis_step: humantime::Duration,
     /// Directory to write the chart (sweep-<trace name>.svg) into.
     #[arg(long, value_name = "DIR", default_value = "sim-out")]
     out: PathBuf,
@@ -110,22 +110,24 @@ struct ReplayArgs {
     /// optimum, the ceiling no policy can beat: it needs only --capacity.
     #[arg(long)]
     policy: Option<PolicyArg>,
-    /// Most entries held, for every policy but sliding-ttl.
-    #[arg(long, value_name = "N")]
+    /// Most entries held, for every policy but sliding-ttl (the config's `max_capacity`).
+    #[arg(long, visible_alias = "max-capacity", value_name = "N")]
     capacity: Option<usize>,
-    /// Sliding time-to-live, for sliding-ttl and hybrid [default without --config: 1h].
-    #[arg(long, value_name = "DURATION")]
-    ttl: Option<HumanDuration>,
-    /// Absolute lifetime of an entry, for sliding-ttl and hybrid.
-    #[arg(long, value_name = "DURATION")]
-    max_lifetime: Option<HumanDuration>,
+    /// Sliding time-to-live, for sliding-ttl and hybrid (the config's
+    /// `time_to_idle`) [default without --config: 1h].
+    #[arg(long, visible_alias = "time-to-idle", value_name = "DURATION")]
+    ttl: Option<humantime::Duration>,
+    /// Absolute lifetime of an entry, for sliding-ttl and hybrid (the config's
+    /// `time_to_live`).
+    #[arg(long, visible_alias = "time-to-live", value_name = "DURATION")]
+    max_lifetime: Option<humantime::Duration>,
     /// Simulate a background sweeper at this interval of trace time.
     #[arg(long, value_name = "DURATION")]
-    sweep_interval: Option<HumanDuration>,
+    sweep_interval: Option<humantime::Duration>,
     /// Simulated time between two lookups of a .lis trace (it has no
     /// timestamps) [default: 1ms].
     #[arg(long, value_name = "DURATION")]
-    lis_step: Option<HumanDuration>,
+    lis_step: Option<humantime::Duration>,
     /// What replays the trace: the policy state machine under the cache's rules
     /// (fast), or the real concurrent cache (same results, slower) [default: policy].
     #[arg(long)]
@@ -315,9 +317,9 @@ fn replay_cache_args(
     let overrides = ConfigOverrides {
         policy: args.policy.and_then(PolicyArg::kind),
         capacity: args.capacity,
-        ttl: args.ttl,
-        max_lifetime: args.max_lifetime,
-        sweep_interval: args.sweep_interval,
+        ttl: args.ttl.map(Into::into),
+        max_lifetime: args.max_lifetime.map(Into::into),
+        sweep_interval: args.sweep_interval.map(Into::into),
     };
     let config = resolve_config(args.config.as_deref(), &overrides)?;
     let engine = match args.engine {
@@ -345,7 +347,7 @@ fn sweep(args: SweepArgs) -> Result<(), SimError> {
     let options = SweepOptions {
         capacities: args.capacities,
         policies,
-        ttl: args.ttl,
+        ttl: args.ttl.map(Into::into),
         threads,
     };
     let trace_options = TraceOptions {

@@ -5,11 +5,8 @@ use std::collections::hash_map::Entry;
 use std::time::Duration;
 
 use foldhash::fast::FixedState;
-use tenure::{
-    AnyPolicy, Cache, CacheConfig, ConfigError, ManualClock, NewEntry, Policy, Slot, TimerWheel,
-    Timestamp,
-};
-use tenure_policies::Expiry;
+use tenure::policy::{AnyPolicy, Expiry, NewEntry, Policy, Slot, TimerWheel, Timestamp};
+use tenure::{Cache, CacheConfig, ConfigError, ManualClock};
 
 /// A keyed cache under simulation: one lookup at a time, on a simulated clock.
 pub trait Model {
@@ -69,14 +66,15 @@ impl Model for UnboundedMap {
 /// [`get_or_create`](tenure::Cache::get_or_create) as a service would.
 ///
 /// ```
-/// use tenure::{CacheConfig, HumanDuration, PolicyKind, Timestamp};
+/// use tenure::{CacheConfig, PolicyKind};
+/// use tenure::policy::Timestamp;
 /// use tenure_sim::{Model, TenureModel};
 ///
 /// let config = CacheConfig {
 ///     policy: PolicyKind::SlidingTtl,
-///     ttl: Some(HumanDuration(std::time::Duration::from_secs(60))),
-///     capacity: None,
-///     max_lifetime: None,
+///     max_capacity: None,
+///     time_to_idle: Some(std::time::Duration::from_secs(60)),
+///     time_to_live: None,
 ///     sweep_interval: None,
 /// };
 /// let mut cache = TenureModel::new(&config)?;
@@ -101,7 +99,8 @@ impl TenureModel {
     /// The [`ConfigError`] that [`CacheConfig::to_policy`] reports.
     pub fn new(config: &CacheConfig) -> Result<Self, ConfigError> {
         let clock = ManualClock::new();
-        let cache = Cache::builder(config.to_policy()?)
+        let cache = Cache::builder()
+            .policy(config.to_policy()?)
             .clock(clock.clone())
             .build()?;
         Ok(TenureModel { cache, clock })
@@ -157,7 +156,7 @@ impl Model for TenureModel {
 /// use tenure::{CacheConfig, PolicyKind};
 /// use tenure_sim::{Model, PolicyModel};
 ///
-/// let config = CacheConfig { policy: PolicyKind::Lru, ttl: None, capacity: Some(2), max_lifetime: None, sweep_interval: None };
+/// let config = CacheConfig { policy: PolicyKind::Lru, max_capacity: Some(2), time_to_idle: None, time_to_live: None, sweep_interval: None };
 /// let mut lru = PolicyModel::new(&config)?;
 /// for key in [1, 2, 1, 3] {
 ///     lru.access(key);
@@ -374,7 +373,7 @@ mod tests {
     use super::*;
     use rand::rngs::Xoshiro256PlusPlus;
     use rand::{RngExt, SeedableRng};
-    use tenure::{HumanDuration, PolicyKind};
+    use tenure::PolicyKind;
 
     fn config(
         policy: PolicyKind,
@@ -382,12 +381,12 @@ mod tests {
         capacity: Option<usize>,
         max: Option<u64>,
     ) -> CacheConfig {
-        let secs = |s: u64| HumanDuration(Duration::from_secs(s));
+        let secs = Duration::from_secs;
         CacheConfig {
             policy,
-            ttl: ttl.map(secs),
-            capacity,
-            max_lifetime: max.map(secs),
+            max_capacity: capacity.map(|c| c as u64),
+            time_to_idle: ttl.map(secs),
+            time_to_live: max.map(secs),
             sweep_interval: None,
         }
     }
@@ -446,12 +445,12 @@ mod tests {
             assert!(hits > 200, "{config:?}: {hits} hits");
             assert_eq!(
                 expired > 1000,
-                config.ttl.is_some(),
+                config.time_to_idle.is_some(),
                 "{config:?}: {expired} expired"
             );
             assert_eq!(
                 evicted > 20,
-                config.capacity.is_some(),
+                config.max_capacity.is_some(),
                 "{config:?}: {evicted} evicted"
             );
         }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::value::RawValue;
-use tenure::{CacheConfig, ConfigError, HumanDuration, PolicyKind};
+use tenure::{CacheConfig, ConfigError, PolicyKind};
 
 use crate::error::SimError;
 use crate::model::{Model, PolicyModel, TenureModel};
@@ -26,14 +26,14 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 pub struct ConfigOverrides {
     /// `--policy`.
     pub policy: Option<PolicyKind>,
-    /// `--capacity`.
+    /// `--capacity` (alias `--max-capacity`).
     pub capacity: Option<usize>,
-    /// `--ttl`.
-    pub ttl: Option<HumanDuration>,
-    /// `--max-lifetime`.
-    pub max_lifetime: Option<HumanDuration>,
+    /// `--ttl` (alias `--time-to-idle`).
+    pub ttl: Option<Duration>,
+    /// `--max-lifetime` (alias `--time-to-live`).
+    pub max_lifetime: Option<Duration>,
     /// `--sweep-interval`.
-    pub sweep_interval: Option<HumanDuration>,
+    pub sweep_interval: Option<Duration>,
 }
 
 /// Reads a config file as the library does: TOML, or JSON if the name ends in `.json`.
@@ -67,15 +67,15 @@ pub fn read_config_file(path: &Path) -> Result<CacheConfig, SimError> {
 ///
 /// let flags = ConfigOverrides { policy: Some(PolicyKind::Hybrid), capacity: Some(500), ..Default::default() };
 /// let config = resolve_config(None, &flags)?;
-/// assert_eq!(config.ttl.unwrap().to_string(), "1h");
+/// assert_eq!(config.time_to_idle, Some(std::time::Duration::from_secs(3600)));
 ///
 /// // Policies that only bound the cache get no default TTL.
 /// let fifo = ConfigOverrides { policy: Some(PolicyKind::Sieve), capacity: Some(500), ..Default::default() };
-/// assert_eq!(resolve_config(None, &fifo)?.ttl, None);
+/// assert_eq!(resolve_config(None, &fifo)?.time_to_idle, None);
 ///
 /// let bad = ConfigOverrides { policy: Some(PolicyKind::Lru), ..Default::default() };
 /// let err = resolve_config(None, &bad).unwrap_err();
-/// assert_eq!(err.to_string(), "invalid configuration: `capacity` is required for policy `lru`");
+/// assert_eq!(err.to_string(), "invalid configuration: `max_capacity` is required for policy `lru`");
 /// # Ok::<(), tenure_sim::SimError>(())
 /// ```
 ///
@@ -92,9 +92,9 @@ pub fn resolve_config(
             policy: overrides.policy.ok_or_else(|| {
                 SimError::Usage("--policy is required unless --config is given".into())
             })?,
-            ttl: None,
-            capacity: None,
-            max_lifetime: None,
+            max_capacity: None,
+            time_to_idle: None,
+            time_to_live: None,
             sweep_interval: None,
         },
     };
@@ -106,19 +106,16 @@ pub fn resolve_config(
         sweep_interval,
     } = *overrides;
     config.policy = policy.unwrap_or(config.policy);
-    config.capacity = capacity.or(config.capacity);
-    config.ttl = ttl.or(config.ttl);
-    config.max_lifetime = max_lifetime.or(config.max_lifetime);
+    config.max_capacity = capacity.map(|c| c as u64).or(config.max_capacity);
+    config.time_to_idle = ttl.or(config.time_to_idle);
+    config.time_to_live = max_lifetime.or(config.time_to_live);
     config.sweep_interval = sweep_interval.or(config.sweep_interval);
     // Only a flags-only run gets the documented `--ttl` default: a config file
     // is taken as the library would take it.
     // Asking the config (not naming policies) keeps this right for every policy.
-    let needs_ttl = matches!(
-        config.to_policy(),
-        Err(ConfigError::Missing { field: "ttl", .. })
-    );
+    let needs_ttl = matches!(config.to_policy(), Err(ConfigError::NoExpiry { .. }));
     if file.is_none() && needs_ttl {
-        config.ttl = Some(HumanDuration(DEFAULT_TTL));
+        config.time_to_idle = Some(DEFAULT_TTL);
     }
     config.to_policy()?;
     Ok(config)
@@ -273,7 +270,7 @@ fn replay_with<M: Model>(
     let bytes = trace.bytes_read.clone();
     let mut progress = Progress::new(trace.file_size, ProgressUnit::Bytes, quiet);
     let options = RunOptions {
-        sweep_interval: config.sweep_interval(),
+        sweep_interval: config.sweep_interval,
         ..RunOptions::default()
     };
     let mut reader = trace.reader;
@@ -334,16 +331,16 @@ pub const OPT_NAME: &str = "opt";
 /// A config in a line: `hybrid, capacity 1,000, ttl 1h`.
 fn describe(c: &CacheConfig) -> String {
     let mut policy = c.policy.to_string();
-    if let Some(capacity) = c.capacity {
-        let _ = write!(policy, ", capacity {}", group_digits(capacity as u64));
+    if let Some(capacity) = c.max_capacity {
+        let _ = write!(policy, ", capacity {}", group_digits(capacity));
     }
     for (name, value) in [
-        ("ttl", c.ttl),
-        ("max lifetime", c.max_lifetime),
+        ("ttl", c.time_to_idle),
+        ("max lifetime", c.time_to_live),
         ("sweep every", c.sweep_interval),
     ] {
         if let Some(value) = value {
-            let _ = write!(policy, ", {name} {value}");
+            let _ = write!(policy, ", {name} {}", humantime::format_duration(value));
         }
     }
     policy

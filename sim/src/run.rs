@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use tenure::Timestamp;
+use tenure::policy::Timestamp;
 
 use crate::model::{Model, nanos};
 use crate::trace::Access;
@@ -150,7 +150,7 @@ impl Timeline {
 /// first error. Calls `tick(accesses_so_far)` after each batch (for progress).
 ///
 /// ```
-/// use tenure::Timestamp;
+/// use tenure::policy::Timestamp;
 /// use tenure_sim::{Access, RunOptions, UnboundedMap, run};
 ///
 /// let trace = [1, 2, 1, 1].map(|key| Access { time: Timestamp::ZERO, key });

@@ -23,7 +23,8 @@ use std::time::Duration;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Zipf};
-use tenure::{CacheConfig, ConfigError, HumanDuration, PolicyKind, Timestamp};
+use tenure::policy::Timestamp;
+use tenure::{CacheConfig, ConfigError, PolicyKind};
 
 use crate::chart::{Series, live_entries_svg};
 use crate::memory::{private_stack_bytes, shared_stack_bytes};
@@ -210,14 +211,14 @@ pub struct Contender {
 /// capacity is 10,000 × `scale`.
 pub fn contenders(scale: f64) -> Vec<Contender> {
     let capacity = (CAPACITY * scale).round().max(1.0) as usize;
-    let ttl = Some(HumanDuration(TTL));
-    let sweep = Some(HumanDuration(SWEEP));
+    let ttl = Some(TTL);
+    let sweep = Some(SWEEP);
     let cap = group_digits(capacity as u64);
     let config = |policy, ttl, capacity, sweep_interval| CacheConfig {
         policy,
-        ttl,
-        capacity,
-        max_lifetime: None,
+        max_capacity: capacity,
+        time_to_idle: ttl,
+        time_to_live: None,
         sweep_interval,
     };
     vec![
@@ -231,11 +232,16 @@ pub fn contenders(scale: f64) -> Vec<Contender> {
         },
         Contender {
             label: format!("lru {cap}"),
-            config: Some(config(PolicyKind::Lru, None, Some(capacity), None)),
+            config: Some(config(PolicyKind::Lru, None, Some(capacity as u64), None)),
         },
         Contender {
             label: format!("hybrid 1h + {cap}"),
-            config: Some(config(PolicyKind::Hybrid, ttl, Some(capacity), sweep)),
+            config: Some(config(
+                PolicyKind::Hybrid,
+                ttl,
+                Some(capacity as u64),
+                sweep,
+            )),
         },
     ]
 }
@@ -305,7 +311,7 @@ pub fn run_scenario(
             sweep_interval: contender
                 .config
                 .as_ref()
-                .and_then(CacheConfig::sweep_interval),
+                .and_then(|config| config.sweep_interval),
             ..run_options
         };
         let requests = traffic.requests.chunks(PROGRESS_EVERY).map(Ok);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::value::RawValue;
-use tenure::{CacheConfig, ConfigError, HumanDuration, PolicyKind};
+use tenure::{CacheConfig, ConfigError, PolicyKind};
 
 use crate::chart::{RatioLine, hit_ratio_svg};
 use crate::error::SimError;
@@ -84,20 +84,20 @@ impl SweepPolicy {
     pub fn config(
         self,
         capacity: usize,
-        ttl: HumanDuration,
+        ttl: Duration,
     ) -> Result<Option<CacheConfig>, ConfigError> {
         let SweepPolicy::Cache(policy) = self else {
             return Ok(None);
         };
         let mut config = CacheConfig {
             policy,
-            ttl: None,
-            capacity: Some(capacity),
-            max_lifetime: None,
+            max_capacity: Some(capacity as u64),
+            time_to_idle: None,
+            time_to_live: None,
             sweep_interval: None,
         };
-        if let Err(ConfigError::Missing { field: "ttl", .. }) = config.to_policy() {
-            config.ttl = Some(ttl);
+        if let Err(ConfigError::NoExpiry { .. }) = config.to_policy() {
+            config.time_to_idle = Some(ttl);
         }
         config.to_policy()?;
         Ok(Some(config))
@@ -123,7 +123,7 @@ pub struct SweepOptions {
     pub policies: Vec<SweepPolicy>,
     /// The sliding TTL of the policies that need one (hybrid); by default
     /// [`DEFAULT_TTL`], as `replay` gives them.
-    pub ttl: Option<HumanDuration>,
+    pub ttl: Option<Duration>,
     /// Replays run at once, at least 1.
     pub threads: usize,
 }
@@ -185,7 +185,7 @@ pub fn sweep_trace(
     if !policies.contains(&SweepPolicy::Opt) {
         policies.push(SweepPolicy::Opt);
     }
-    let ttl = options.ttl.unwrap_or(HumanDuration(DEFAULT_TTL));
+    let ttl = options.ttl.unwrap_or(DEFAULT_TTL);
     // Every configuration is checked before the first (long) replay.
     let mut cells = Vec::new();
     for &policy in &policies {
@@ -443,22 +443,22 @@ mod tests {
 
     #[test]
     fn only_policies_that_need_a_ttl_get_one() {
-        let ttl = HumanDuration(Duration::from_secs(60));
+        let ttl = Duration::from_secs(60);
         let lru = SweepPolicy::Cache(PolicyKind::Lru).config(5, ttl).unwrap();
-        assert_eq!(lru.unwrap().ttl, None);
+        assert_eq!(lru.unwrap().time_to_idle, None);
         let hybrid = SweepPolicy::Cache(PolicyKind::Hybrid)
             .config(5, ttl)
             .unwrap();
-        assert_eq!(hybrid.unwrap().ttl, Some(ttl));
+        assert_eq!(hybrid.unwrap().time_to_idle, Some(ttl));
         assert_eq!(SweepPolicy::Opt.config(5, ttl).unwrap(), None);
     }
 
     #[test]
     fn every_bounded_policy_takes_a_capacity() {
-        let ttl = HumanDuration(DEFAULT_TTL);
+        let ttl = DEFAULT_TTL;
         for &kind in bounded_policies() {
             let config = SweepPolicy::Cache(kind).config(7, ttl).unwrap().unwrap();
-            assert_eq!(config.capacity, Some(7), "{kind}");
+            assert_eq!(config.max_capacity, Some(7), "{kind}");
         }
     }
 

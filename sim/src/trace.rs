@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use tenure::Timestamp;
+use tenure::policy::Timestamp;
 
 /// The first four bytes of every Zstandard frame.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
@@ -335,7 +335,7 @@ const BATCH: usize = 4096;
 ///
 /// ```
 /// use std::time::Duration;
-/// use tenure::Timestamp;
+/// use tenure::policy::Timestamp;
 /// use tenure_sim::{Access, TraceFormat, TraceReader};
 ///
 /// let lis = "10 2 0 0\n7 1 0 1\n";

@@ -67,8 +67,33 @@ fn json_output_has_the_documented_fields() {
     assert_eq!(out["peak_live"], 2);
     assert_eq!(out["format"], "csv");
     assert_eq!(out["config"]["policy"], "lru");
-    assert_eq!(out["config"]["capacity"], 2);
+    assert_eq!(out["config"]["max_capacity"], 2);
     assert!(out["elapsed_ms"].is_u64());
+}
+
+#[test]
+fn the_config_field_names_are_flag_aliases() {
+    let trace = write("aliases.csv", SMALL_CSV);
+    let run = |flags: &[&str]| {
+        let mut all = vec!["--policy", "hybrid", "--json"];
+        all.extend_from_slice(flags);
+        let mut out = json(&replay(&trace, &all));
+        out.as_object_mut().unwrap().remove("elapsed_ms");
+        out
+    };
+    let old = run(&["--capacity", "2", "--ttl", "1500ms", "--max-lifetime", "3s"]);
+    let new = run(&[
+        "--max-capacity",
+        "2",
+        "--time-to-idle",
+        "1500ms",
+        "--time-to-live",
+        "3s",
+    ]);
+    assert_eq!(old, new);
+    assert_eq!(new["config"]["max_capacity"], 2);
+    assert_eq!(new["config"]["time_to_idle"], "1s 500ms");
+    assert_eq!(new["config"]["time_to_live"], "3s");
 }
 
 #[test]
@@ -82,7 +107,7 @@ fn ttl_counts_in_trace_time() {
         ));
         assert_eq!(out["hits"], hits, "ttl {ttl}");
         assert_eq!(out["expirations"], expired, "ttl {ttl}");
-        assert_eq!(out["config"]["ttl"], ttl);
+        assert_eq!(out["config"]["time_to_idle"], ttl);
     }
 }
 
@@ -232,11 +257,11 @@ fn bad_invocations_exit_2_with_a_clear_message() {
                 "--capacity",
                 "0",
             ],
-            "`capacity` must be at least 1",
+            "`max_capacity` must be at least 1",
         ),
         (
             &["replay", "--trace", &trace, "--policy", "lru"],
-            "`capacity` is required for policy `lru`",
+            "`max_capacity` is required for policy `lru`",
         ),
         (
             &["replay", "--trace", &trace, "--capacity", "5"],
@@ -252,7 +277,7 @@ fn bad_invocations_exit_2_with_a_clear_message() {
                 "--ttl",
                 "soon",
             ],
-            "invalid duration",
+            "invalid value 'soon' for '--ttl",
         ),
         (
             &[
@@ -264,7 +289,7 @@ fn bad_invocations_exit_2_with_a_clear_message() {
                 "--capacity",
                 "5",
             ],
-            "`capacity` does not apply",
+            "`max_capacity` does not apply",
         ),
         (
             &["replay", "--trace", &trace, "--config", &bad_config],
@@ -368,12 +393,12 @@ fn a_config_file_gets_no_default_ttl() {
     let out = replay(&trace, &["--config", &config]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("`ttl` is required for policy `sliding-ttl`"),
+        stderr(&out).contains("policy `sliding-ttl` needs `time_to_idle` or `time_to_live`"),
         "{}",
         stderr(&out)
     );
     let flags = json(&replay(&trace, &["--policy", "sliding-ttl", "--json"]));
-    assert_eq!(flags["config"]["ttl"], "1h");
+    assert_eq!(flags["config"]["time_to_idle"], "1h");
 }
 
 #[test]

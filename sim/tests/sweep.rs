@@ -97,7 +97,7 @@ fn json_has_every_cell_opt_on_top_and_exact_lru() {
             );
             assert!(other["share_of_opt"].as_f64().unwrap() <= 100.0);
         }
-        assert_eq!(cell("lru", capacity)["config"]["capacity"], capacity);
+        assert_eq!(cell("lru", capacity)["config"]["max_capacity"], capacity);
     }
     let chart = PathBuf::from(json["chart"].as_str().unwrap());
     assert_eq!(chart, dir.join("sweep-sprite.svg"));

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tenure::Timestamp;
+use tenure::policy::Timestamp;
 use tenure_sim::{Access, TraceError, TraceFormat, TraceOptions, open_trace};
 
 /// A fresh file under cargo's per-target temp dir.

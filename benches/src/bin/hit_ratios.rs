@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tenure::{HumanDuration, PolicyKind};
+use tenure::PolicyKind;
 use tenure_benches::contenders::{Contender, Kind, Setup, Tenure, Visit};
 use tenure_benches::trace;
 use tenure_sim::opt::Belady;
@@ -96,7 +96,7 @@ fn replay(column: Column, capacity: usize, belady: &Belady) -> Result<f64, Strin
             // The TTL (for the policies that need one) is wall-clock time
             // here, far longer than any replay: only capacity evicts.
             let config = SweepPolicy::Cache(kind)
-                .config(capacity, HumanDuration(DEFAULT_TTL))
+                .config(capacity, DEFAULT_TTL)
                 .map_err(|e| e.to_string())?
                 .ok_or("a tenure policy has a config")?;
             let cache = Tenure::from_config(&config).map_err(|e| e.to_string())?;
