@@ -225,9 +225,9 @@ where
     /// the call remains, whatever threads read what. Every write does the same;
     /// sweepers call this; so can you, e.g. from your own timer.
     ///
-    /// With the `metrics` feature, a cache given a
-    /// [`metrics_name`](CacheBuilder::metrics_name) then publishes its stats
-    /// (see [`publish_metrics`](Cache::publish_metrics)), as each sweeper pass does.
+    /// With the `metrics` feature, a cache given a `metrics_name` on its
+    /// builder then publishes its stats (see `publish_metrics`), as each
+    /// sweeper pass does.
     pub fn run_maintenance(&self) {
         self.inner.maintain();
         #[cfg(feature = "metrics")]
