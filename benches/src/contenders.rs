@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
-use tenure::policy::{AnyPolicy, Hybrid, LruBound, Policy, SlidingTtl};
+use tenure::policy::{AnyPolicy, Hybrid, LruBound, Policy, S3Fifo, Sieve, SlidingTtl, TinyLfu};
 use tenure::{Cache, CacheConfig, ConfigError, ManualClock};
 
 /// What every cache stores: a cheap handle, as a resource cache would.
@@ -59,11 +59,17 @@ pub enum Kind {
     TenureLruBound,
     /// tenure with [`Hybrid`].
     TenureHybrid,
+    /// tenure with [`TinyLfu`].
+    TenureTinyLfu,
+    /// tenure with [`S3Fifo`].
+    TenureS3Fifo,
+    /// tenure with [`Sieve`].
+    TenureSieve,
 }
 
 impl Kind {
     /// Every cache, floor first.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 12] = [
         Kind::FloorFoldHash,
         Kind::FloorSipHash,
         Kind::QuickCache,
@@ -73,6 +79,9 @@ impl Kind {
         Kind::TenureSlidingTtl,
         Kind::TenureLruBound,
         Kind::TenureHybrid,
+        Kind::TenureTinyLfu,
+        Kind::TenureS3Fifo,
+        Kind::TenureSieve,
     ];
 
     /// The name printed in (markdown) tables.
@@ -87,6 +96,9 @@ impl Kind {
             Kind::TenureSlidingTtl => "tenure SlidingTtl",
             Kind::TenureLruBound => "tenure LruBound",
             Kind::TenureHybrid => "tenure Hybrid",
+            Kind::TenureTinyLfu => "tenure TinyLfu",
+            Kind::TenureS3Fifo => "tenure S3Fifo",
+            Kind::TenureSieve => "tenure Sieve",
         }
     }
 
@@ -102,6 +114,9 @@ impl Kind {
             Kind::TenureSlidingTtl => "sliding",
             Kind::TenureLruBound => "lru-bound",
             Kind::TenureHybrid => "hybrid",
+            Kind::TenureTinyLfu => "tinylfu",
+            Kind::TenureS3Fifo => "s3fifo",
+            Kind::TenureSieve => "sieve",
         }
     }
 
@@ -122,6 +137,9 @@ impl Kind {
             Kind::TenureSlidingTtl => "tenure SlidingTtl",
             Kind::TenureLruBound => "tenure LruBound",
             Kind::TenureHybrid => "tenure Hybrid",
+            Kind::TenureTinyLfu => "tenure TinyLfu",
+            Kind::TenureS3Fifo => "tenure S3Fifo",
+            Kind::TenureSieve => "tenure Sieve",
         }
     }
 
@@ -129,7 +147,12 @@ impl Kind {
     pub fn is_tenure(self) -> bool {
         matches!(
             self,
-            Kind::TenureSlidingTtl | Kind::TenureLruBound | Kind::TenureHybrid
+            Kind::TenureSlidingTtl
+                | Kind::TenureLruBound
+                | Kind::TenureHybrid
+                | Kind::TenureTinyLfu
+                | Kind::TenureS3Fifo
+                | Kind::TenureSieve
         )
     }
 
@@ -180,6 +203,9 @@ impl Kind {
             Kind::TenureSlidingTtl => visit.visit(Tenure::new(SlidingTtl::new(setup.ttl)?)),
             Kind::TenureLruBound => visit.visit(Tenure::new(LruBound::new(cap)?)),
             Kind::TenureHybrid => visit.visit(Tenure::new(Hybrid::new(setup.ttl, cap)?)),
+            Kind::TenureTinyLfu => visit.visit(Tenure::new(TinyLfu::new(cap)?)),
+            Kind::TenureS3Fifo => visit.visit(Tenure::new(S3Fifo::new(cap)?)),
+            Kind::TenureSieve => visit.visit(Tenure::new(Sieve::new(cap)?)),
         })
     }
 }
