@@ -21,7 +21,7 @@ compare: interleaved benchmark of tenure against its peers
   --burst-ms N       CPU time per burst and thread, in ms (default 100)
   --workloads LIST   comma-separated: w1,w1x2,w2a,w2b,w3 (default: all)
   --caches LIST      comma-separated: floor,floor-sip,quick_cache,lru,moka,mini-moka,
-                     sliding,lru-bound,hybrid (default: all; a ratio column needs
+                     sliding,lru-bound,hybrid,tinylfu,s3fifo,sieve (default: all; a ratio column needs
                      its reference: floor, quick_cache, lru, or both of the last two)
   --svg PATH         also write a bar chart of the medians to PATH
 ";
