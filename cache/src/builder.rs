@@ -165,7 +165,8 @@ impl EvictionPolicy {
     }
 
     /// W-TinyLFU: a small LRU window in front of a segmented main space, with
-    /// admission by a frequency sketch and a window sized by hill climbing
+    /// admission by a frequency sketch and a window sized by simulating a few sizes
+    /// on a sample of the keys
     /// ([`TinyLfu`](crate::policy::TinyLfu)). Keeps frequently used entries
     /// through scans and loops.
     pub fn tiny_lfu() -> Self {

@@ -18,6 +18,7 @@ mod timed;
 mod timer_wheel;
 mod tinylfu;
 mod weights;
+mod window_tuner;
 
 pub use any_policy::AnyPolicy;
 pub use error::PolicyError;

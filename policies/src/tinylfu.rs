@@ -1,20 +1,12 @@
 use crate::frequency_sketch::FrequencySketch;
 use crate::lru_bound::checked_capacity;
+use crate::window_tuner::WindowTuner;
 use crate::{NewEntry, Policy, PolicyError, Slot, Timestamp, Weights, ensure_slot};
 
-/// The window's first share of the capacity; the hill climber moves it.
+/// The window's first share of the capacity; the tuner moves it.
 const INITIAL_WINDOW: f64 = 0.01;
 /// The protected segment's share of the main space.
 const PROTECTED_SHARE: f64 = 0.8;
-/// The climber's first step, as a share of the capacity.
-const FIRST_STEP: f64 = 0.03;
-/// Each step is this fraction of the one before, so the window settles.
-const STEP_DECAY: f64 = 0.98;
-/// Lookups in a climber's sample, per unit of capacity.
-const SAMPLE_PER_CAPACITY: u64 = 10;
-/// The most lookups in a sample: a large cache still adapts within a few
-/// million lookups.
-const MAX_SAMPLE: u64 = 1 << 20;
 /// A candidate at least this popular may be let in against a more popular
 /// victim, one time in `JITTER_ODDS`.
 const WARM: u32 = 6;
@@ -33,17 +25,22 @@ const JITTER_ODDS: u64 = 1024;
 /// cache no longer holds, so a popular key that was evicted wins its way back
 /// in, while a one-off scan cannot flush the main space.
 ///
-/// Every sample of about ten lookups per unit of capacity (at most about a
-/// million), a hill climber compares the sample's hit ratio with the last one
-/// and moves the window's share of the capacity a step in the direction that
-/// helped, each step a little smaller: recency-heavy workloads get a large
-/// window (LRU-like), frequency-heavy ones a small one. Reads (hits) and
-/// inserts (misses, in a cache that stores what it missed) are both counted
-/// as lookups of the key.
+/// The window starts at 1 % of the capacity and is sized by *miniature
+/// simulations*: five scaled-down copies of this policy, with windows of 1,
+/// 10, 30, 60 and 90 % of their capacity, see only the keys whose hash falls
+/// in a fixed sample (1,024 entries' worth, and at most one key in eight).
+/// Every 1,024 sampled lookups the window moves toward the share whose
+/// miniature hit most lately, by at most 5 % of the capacity a time and only
+/// if that share beats the current one by half a point: recency-heavy
+/// workloads get a large window (LRU-like), frequency-heavy ones a small one.
+/// Reads (hits) and inserts (misses, in a cache that stores what it missed)
+/// are both counted as lookups of the key.
 ///
 /// Per entry it keeps 12 bytes (list links, region and a 30-bit key hash),
 /// plus a sketch of 9 bytes per entry held (its size rounded up to a power of
-/// two, and at most the capacity's).
+/// two, and at most the capacity's). The miniatures add a fixed cost: five
+/// caches of `min(capacity / 8, 1024)` entries, about 45 bytes each (at most
+/// about 230 KB, whatever the capacity).
 ///
 /// ```
 /// use tenure_policies::{NewEntry, Policy, Slot, Timestamp, TinyLfu};
@@ -88,7 +85,8 @@ pub struct TinyLfu {
     protected_max: u64,
     /// An entry heavier than the whole capacity, to be evicted at once.
     oversized: Option<Slot>,
-    climber: HillClimber,
+    /// Sizes the window; `None` in the tuner's own miniatures.
+    tuner: Option<Box<WindowTuner>>,
     /// State of a small xorshift generator, for the rare random admission.
     random: u64,
 }
@@ -122,8 +120,15 @@ impl TinyLfu {
     /// # Errors
     /// As [`new`](Self::new).
     pub fn with_seed(capacity: usize, seed: u64) -> Result<Self, PolicyError> {
+        let mut policy = Self::fixed(capacity, seed, INITIAL_WINDOW)?;
+        policy.tuner = Some(Box::new(WindowTuner::new(policy.capacity, seed)));
+        Ok(policy)
+    }
+
+    /// A policy whose window keeps `share` of the capacity, untuned.
+    pub(crate) fn fixed(capacity: usize, seed: u64, share: f64) -> Result<Self, PolicyError> {
         let capacity = checked_capacity(capacity)? as u64;
-        let window_max = ((capacity as f64 * INITIAL_WINDOW) as u64).max(1);
+        let window_max = ((capacity as f64 * share) as u64).max(1);
         let mut policy = TinyLfu {
             capacity,
             seed: mix(seed ^ 0x5eed_7e4e_c0de_cafe),
@@ -133,7 +138,7 @@ impl TinyLfu {
             window_max,
             protected_max: 0,
             oversized: None,
-            climber: HillClimber::new(capacity),
+            tuner: None,
             random: mix(seed) | 1,
         };
         policy.set_window(window_max);
@@ -222,13 +227,14 @@ impl TinyLfu {
         }
     }
 
-    /// Counts a lookup for the hill climber and, at the end of a sample, moves
-    /// the window.
+    /// Counts a lookup of the key with `hash` for the tuner and, when it
+    /// decides, resizes the window.
     #[inline]
-    fn record(&mut self, hit: bool) {
-        if let Some(step) = self.climber.record(hit) {
-            let window = (self.window_max as f64 + step).clamp(0.0, self.capacity as f64);
-            self.set_window(window as u64);
+    fn record(&mut self, hash: u32, weight: u32) {
+        if let Some(tuner) = &mut self.tuner {
+            if let Some(window) = tuner.record(hash, weight, self.window_max) {
+                self.set_window(window);
+            }
         }
     }
 }
@@ -250,10 +256,7 @@ impl Policy for TinyLfu {
         if u64::from(entry.weight) > self.capacity {
             self.oversized = Some(slot);
         }
-        if self.weights.total() >= self.capacity {
-            self.climber.filled = true;
-        }
-        self.record(false);
+        self.record(hash, entry.weight);
     }
 
     #[inline]
@@ -269,8 +272,9 @@ impl Policy for TinyLfu {
                 self.demote_protected();
             }
         }
-        self.sketch.increment(spread(self.entries.hash(slot)));
-        self.record(true);
+        let hash = self.entries.hash(slot);
+        self.sketch.increment(spread(hash));
+        self.record(hash, self.weights.get(slot));
     }
 
     fn on_remove(&mut self, slot: Slot) {
@@ -324,66 +328,6 @@ impl Policy for TinyLfu {
         } else {
             Some(candidate)
         }
-    }
-}
-
-/// Adapts the window's size: after each sample of lookups, a step in the
-/// direction that last raised the hit ratio (back if it fell), each step a
-/// little smaller than the last.
-#[derive(Debug, Clone)]
-struct HillClimber {
-    /// Lookups per sample.
-    period: u32,
-    hits: u32,
-    misses: u32,
-    previous_hit_ratio: f64,
-    /// The next step, in weight (negative shrinks the window).
-    step: f64,
-    /// Whether the cache has been full: before that, the hit ratio says
-    /// nothing about the window.
-    filled: bool,
-}
-
-impl HillClimber {
-    fn new(capacity: u64) -> Self {
-        HillClimber {
-            period: u32::try_from(capacity.saturating_mul(SAMPLE_PER_CAPACITY).min(MAX_SAMPLE))
-                .unwrap_or(u32::MAX),
-            hits: 0,
-            misses: 0,
-            previous_hit_ratio: 0.0,
-            step: capacity as f64 * FIRST_STEP,
-            filled: false,
-        }
-    }
-
-    /// Counts a lookup; at the end of a sample, the window change to make.
-    #[inline]
-    fn record(&mut self, hit: bool) -> Option<f64> {
-        if !self.filled {
-            return None;
-        }
-        if hit {
-            self.hits += 1;
-        } else {
-            self.misses += 1;
-        }
-        let lookups = self.hits + self.misses;
-        (lookups >= self.period).then(|| self.climb(lookups))
-    }
-
-    fn climb(&mut self, lookups: u32) -> f64 {
-        let hit_ratio = f64::from(self.hits) / f64::from(lookups);
-        let step = if hit_ratio >= self.previous_hit_ratio {
-            self.step
-        } else {
-            -self.step
-        };
-        self.step = step * STEP_DECAY;
-        self.previous_hit_ratio = hit_ratio;
-        self.hits = 0;
-        self.misses = 0;
-        step
     }
 }
 

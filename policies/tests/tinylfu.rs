@@ -243,3 +243,60 @@ fn moving_entries_keeps_their_place_and_weight() {
     assert!(!still.victims.is_empty());
     assert_eq!(still.victims, moved.victims);
 }
+
+/// A small deterministic generator for the workloads below.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Hit ratio (%) of `keys` replayed through `policy`, over the second half
+/// (after the tuner has had time to move the window), and the policy.
+fn replay<P: Policy>(policy: P, keys: &[u64]) -> (f64, Harness<P>) {
+    let mut cache = Harness::new(policy);
+    let half = keys.len() / 2;
+    let mut hits = 0;
+    for (i, &key) in keys.iter().enumerate() {
+        if cache.access(key, 1) && i >= half {
+            hits += 1;
+        }
+    }
+    (100.0 * hits as f64 / (keys.len() - half) as f64, cache)
+}
+
+/// A working set that drifts (each key is wanted for a while and never
+/// again) favours recency: the tuner grows the window, and TinyLfu comes
+/// close to an LRU, where a 1 % window would turn the newcomers away for the
+/// old keys' higher counts.
+#[test]
+fn the_window_grows_for_a_drifting_working_set() {
+    const CAPACITY: usize = 2_000;
+    let mut state = 7;
+    let keys: Vec<u64> = (0..400_000u64)
+        .map(|t| t / 20 + xorshift(&mut state) % 1_500)
+        .collect();
+    let (lru, _) = replay(LruBound::new(CAPACITY).unwrap(), &keys);
+    let (tinylfu, cache) = replay(TinyLfu::new(CAPACITY).unwrap(), &keys);
+    let window = cache.policy.window_capacity();
+    assert!(window >= CAPACITY / 4, "window {window} of {CAPACITY}");
+    assert!(
+        tinylfu >= lru - 3.0,
+        "tinylfu {tinylfu:.2} %, lru {lru:.2} %"
+    );
+}
+
+/// A loop over more keys than fit favours frequency: the window stays small
+/// and TinyLfu keeps most of a fixed set, where an LRU hits nothing.
+#[test]
+fn the_window_stays_small_for_a_loop() {
+    const CAPACITY: usize = 2_000;
+    let keys: Vec<u64> = (0..400_000u64).map(|t| t % 3_000).collect();
+    let (lru, _) = replay(LruBound::new(CAPACITY).unwrap(), &keys);
+    let (tinylfu, cache) = replay(TinyLfu::new(CAPACITY).unwrap(), &keys);
+    let window = cache.policy.window_capacity();
+    assert_eq!(lru, 0.0);
+    assert!(window <= CAPACITY / 10, "window {window} of {CAPACITY}");
+    assert!(tinylfu >= 60.0, "tinylfu {tinylfu:.2} % (at most 66.7 %)");
+}

@@ -1,0 +1,176 @@
+//! Sizes W-TinyLFU's window by simulating a few window sizes side by side on
+//! a sample of the keys (miniature simulations).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::tinylfu::TinyLfu;
+use crate::{NewEntry, Policy, Slot, Timestamp};
+
+/// The window shares the miniatures try.
+const SHARES: [f64; 5] = [0.01, 0.1, 0.3, 0.6, 0.9];
+/// Entries a miniature holds at most.
+const MINI_ENTRIES: f64 = 1024.0;
+/// The most keys sampled: one in eight (out of 65,536).
+const MOST_SAMPLED: u32 = 1 << 13;
+/// Sampled lookups between decisions.
+const SAMPLED_PER_DECISION: f64 = 1024.0;
+/// How much better (in hit ratio) another share's miniature must do before the
+/// window moves toward it: moving costs hits while the regions refill, so
+/// noise should not move it.
+const MARGIN: f64 = 0.005;
+/// The most the window moves in one decision, as a share of the capacity.
+const MOST_MOVED: f64 = 0.05;
+
+/// Each miniature is a W-TinyLFU with a fixed window share, scaled down to the
+/// sampled keys' share of the capacity, and sees every lookup of a key whose
+/// hash falls in the sample. Hit ratios are kept as decaying sums (each
+/// decision halves them), so the choice follows the workload's phases.
+#[derive(Debug, Clone)]
+pub(crate) struct WindowTuner {
+    minis: Vec<Mini>,
+    /// A key is sampled if the low 16 bits of its hash are below this.
+    sample_below: u32,
+    /// Lookups (sampled or not) between decisions.
+    period: u64,
+    lookups: u64,
+    /// The miniature whose share the window is moving to.
+    best: usize,
+    capacity: u64,
+}
+
+impl WindowTuner {
+    /// A tuner for a policy bounded at `capacity` (at least 1).
+    pub(crate) fn new(capacity: u64, seed: u64) -> Self {
+        let wanted = (MINI_ENTRIES / capacity as f64 * 65536.0).ceil() as u32;
+        let sample_below = wanted.clamp(1, MOST_SAMPLED);
+        let rate = f64::from(sample_below) / 65536.0;
+        let mini_capacity = ((capacity as f64 * rate).round() as usize).max(1);
+        WindowTuner {
+            minis: SHARES
+                .iter()
+                .map(|&share| Mini::new(mini_capacity, seed, share))
+                .collect(),
+            sample_below,
+            period: (SAMPLED_PER_DECISION / rate).ceil() as u64,
+            lookups: 0,
+            best: 0,
+            capacity,
+        }
+    }
+
+    /// Counts a lookup of the key with `hash` (of `weight`, if it is stored)
+    /// while the window holds `window`; at the end of a period, the window's
+    /// new size if it should change.
+    #[inline]
+    pub(crate) fn record(&mut self, hash: u32, weight: u32, window: u64) -> Option<u64> {
+        if hash & 0xffff < self.sample_below {
+            for mini in &mut self.minis {
+                mini.request(hash, weight);
+            }
+        }
+        self.lookups += 1;
+        if self.lookups < self.period {
+            return None;
+        }
+        self.lookups = 0;
+        self.decide();
+        let target = (self.capacity as f64 * SHARES[self.best]).max(1.0);
+        let most = self.capacity as f64 * MOST_MOVED;
+        let now = window as f64;
+        let next = (now + (target - now).clamp(-most, most)) as u64;
+        (next != window).then_some(next.max(1))
+    }
+
+    /// Picks the share to move to, and ages every miniature's counts.
+    fn decide(&mut self) {
+        let mut best_ratio = self.minis[self.best].hit_ratio() + MARGIN;
+        for (i, mini) in self.minis.iter().enumerate() {
+            if mini.hit_ratio() > best_ratio {
+                self.best = i;
+                best_ratio = mini.hit_ratio();
+            }
+        }
+        for mini in &mut self.minis {
+            mini.hits /= 2.0;
+            mini.lookups /= 2.0;
+        }
+    }
+}
+
+/// One miniature: its policy, and which sampled key is in which slot.
+#[derive(Debug, Clone)]
+struct Mini {
+    policy: TinyLfu,
+    slots: HashMap<u32, Slot, BuildHasherDefault<Spread>>,
+    /// The key hash in each slot.
+    keys: Vec<u32>,
+    free: Vec<Slot>,
+    hits: f64,
+    lookups: f64,
+}
+
+impl Mini {
+    fn new(capacity: usize, seed: u64, share: f64) -> Self {
+        Mini {
+            policy: TinyLfu::fixed(capacity, seed, share).expect("a capacity of at least 1"),
+            slots: HashMap::default(),
+            keys: Vec::new(),
+            free: Vec::new(),
+            hits: 0.0,
+            lookups: 0.0,
+        }
+    }
+
+    fn hit_ratio(&self) -> f64 {
+        if self.lookups == 0.0 {
+            0.0
+        } else {
+            self.hits / self.lookups
+        }
+    }
+
+    /// A lookup of the key with `hash`, stored on a miss.
+    fn request(&mut self, hash: u32, weight: u32) {
+        self.lookups += 1.0;
+        if let Some(&slot) = self.slots.get(&hash) {
+            self.hits += 1.0;
+            self.policy.on_access(slot, Timestamp::ZERO);
+            return;
+        }
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.keys.push(0);
+            Slot::new(self.keys.len() as u32 - 1)
+        });
+        self.keys[slot.index()] = hash;
+        self.slots.insert(hash, slot);
+        let entry = NewEntry::new(u64::from(hash)).weighing(weight);
+        self.policy.on_insert(slot, entry, Timestamp::ZERO);
+        while let Some(victim) = self.policy.next_victim() {
+            self.policy.on_remove(victim);
+            self.slots.remove(&self.keys[victim.index()]);
+            self.free.push(victim);
+        }
+    }
+}
+
+/// A hasher for keys that are already well-mixed hashes: it carries their
+/// bits to the top, where the map looks first.
+#[derive(Debug, Clone, Copy, Default)]
+struct Spread(u64);
+
+impl Hasher for Spread {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
