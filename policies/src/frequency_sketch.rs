@@ -87,17 +87,38 @@ impl FrequencySketch {
         (bit / 64, 1 << (bit % 64))
     }
 
-    /// Where the four counters of `hash` are: (word, shift) pairs.
+    /// The 64-byte block holding the four counters of `hash`, and where in it
+    /// they are: counter `i` is nibble `shift(i)` of word `2i` or `2i + 1`.
     #[inline]
-    fn counters(&self, hash: u64) -> [(usize, u32); 4] {
-        let block = ((hash & self.block_mask) as usize) * BLOCK_WORDS;
-        let spread = hash.rotate_right(32);
-        std::array::from_fn(|i| {
-            // Counter i lives in word 2i or 2i+1 of the block.
-            let byte = (spread >> (8 * i)) as u32;
-            let word = block + 2 * i + (byte & 1) as usize;
-            (word, ((byte >> 1) & 15) * 4)
-        })
+    fn block(&self, hash: u64) -> usize {
+        ((hash & self.block_mask) as usize) * BLOCK_WORDS
+    }
+
+    /// Counter `i` of `hash`: its word within the block, and its bit shift.
+    #[inline(always)]
+    fn counter(hash: u64, i: usize) -> (usize, u32) {
+        let byte = (hash.rotate_right(32) >> (8 * i)) as u32;
+        (2 * i + (byte & 1) as usize, ((byte >> 1) & 15) * 4)
+    }
+
+    /// The least of the four counters of `hash`.
+    #[inline(always)]
+    fn least(block: &[u64; BLOCK_WORDS], hash: u64) -> u64 {
+        let mut least = 15;
+        for i in 0..4 {
+            let (word, shift) = Self::counter(hash, i);
+            least = least.min((block[word] >> shift) & 15);
+        }
+        least
+    }
+
+    /// The block of `hash`, as an array (so indexing it needs no checks).
+    #[inline(always)]
+    fn block_ref(&self, hash: u64) -> &[u64; BLOCK_WORDS] {
+        let start = self.block(hash);
+        self.table[start..start + BLOCK_WORDS]
+            .try_into()
+            .expect("a whole block")
     }
 
     /// How often `hash` was seen lately (0 to 16).
@@ -105,13 +126,7 @@ impl FrequencySketch {
     pub(crate) fn frequency(&self, hash: u64) -> u32 {
         let (d, mask) = self.door(hash);
         let seen = u32::from(self.doorkeeper[d] & mask != 0);
-        let least = self
-            .counters(hash)
-            .iter()
-            .map(|&(w, s)| ((self.table[w] >> s) & 15) as u32)
-            .min()
-            .unwrap_or(0);
-        least + seen
+        Self::least(self.block_ref(hash), hash) as u32 + seen
     }
 
     /// Records one more sighting of `hash`.
@@ -121,15 +136,18 @@ impl FrequencySketch {
         if self.doorkeeper[d] & mask == 0 {
             self.doorkeeper[d] |= mask;
         } else {
-            let counters = self.counters(hash);
-            let values = counters.map(|(w, s)| (self.table[w] >> s) & 15);
-            let least = values.iter().copied().min().unwrap_or(0);
+            let start = self.block(hash);
+            let block: &mut [u64; BLOCK_WORDS] = (&mut self.table[start..start + BLOCK_WORDS])
+                .try_into()
+                .expect("a whole block");
+            let least = Self::least(block, hash);
             if least == 15 {
                 return;
             }
-            for (&(w, s), &v) in counters.iter().zip(&values) {
-                if v == least {
-                    self.table[w] += 1 << s;
+            for i in 0..4 {
+                let (word, shift) = Self::counter(hash, i);
+                if (block[word] >> shift) & 15 == least {
+                    block[word] += 1 << shift;
                 }
             }
         }

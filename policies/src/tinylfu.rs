@@ -38,9 +38,10 @@ const JITTER_ODDS: u64 = 1024;
 ///
 /// Per entry it keeps 12 bytes (list links, region and a 30-bit key hash),
 /// plus a sketch of 9 bytes per entry held (its size rounded up to a power of
-/// two, and at most the capacity's). The miniatures add a fixed cost: five
-/// caches of `min(capacity / 8, 1024)` entries, about 45 bytes each (at most
-/// about 230 KB, whatever the capacity).
+/// two, and at most the capacity's). The miniatures add a bounded cost: five
+/// sets of regions of `min(capacity / 8, 1024)` entries at 12 bytes each,
+/// sharing the policy's sketch, one map from sampled key to slot and a table
+/// of those keys (together at most about 190 KB, whatever the capacity).
 ///
 /// ```
 /// use tenure_policies::{NewEntry, Policy, Slot, Timestamp, TinyLfu};
@@ -74,19 +75,29 @@ const JITTER_ODDS: u64 = 1024;
 /// ```
 #[derive(Debug, Clone)]
 pub struct TinyLfu {
-    capacity: u64,
     seed: u64,
+    regions: Regions,
+    sketch: FrequencySketch,
+    /// Sizes the window.
+    tuner: Box<WindowTuner>,
+}
+
+/// The window, probation and protected regions and their rules: everything
+/// of W-TinyLFU but the frequency sketch, which the caller lends for
+/// admission. The policy has one; each of its tuner's miniatures has another,
+/// and they share the policy's sketch (a key's frequency does not depend on
+/// which keys are sampled).
+#[derive(Debug, Clone)]
+pub(crate) struct Regions {
+    capacity: u64,
     entries: Entries,
     weights: Weights,
-    sketch: FrequencySketch,
     /// The window's share of the capacity, in weight.
     window_max: u64,
     /// The protected segment's share of the capacity, in weight.
     protected_max: u64,
     /// An entry heavier than the whole capacity, to be evicted at once.
     oversized: Option<Slot>,
-    /// Sizes the window; `None` in the tuner's own miniatures.
-    tuner: Option<Box<WindowTuner>>,
     /// State of a small xorshift generator, for the rare random admission.
     random: u64,
 }
@@ -120,39 +131,23 @@ impl TinyLfu {
     /// # Errors
     /// As [`new`](Self::new).
     pub fn with_seed(capacity: usize, seed: u64) -> Result<Self, PolicyError> {
-        let mut policy = Self::fixed(capacity, seed, INITIAL_WINDOW)?;
-        policy.tuner = Some(Box::new(WindowTuner::new(policy.capacity, seed)));
-        Ok(policy)
-    }
-
-    /// A policy whose window keeps `share` of the capacity, untuned.
-    pub(crate) fn fixed(capacity: usize, seed: u64, share: f64) -> Result<Self, PolicyError> {
         let capacity = checked_capacity(capacity)? as u64;
-        let window_max = ((capacity as f64 * share) as u64).max(1);
-        let mut policy = TinyLfu {
-            capacity,
+        Ok(TinyLfu {
             seed: mix(seed ^ 0x5eed_7e4e_c0de_cafe),
-            entries: Entries::default(),
-            weights: Weights::new(),
+            regions: Regions::new(capacity, INITIAL_WINDOW, seed),
             sketch: FrequencySketch::new(capacity as usize),
-            window_max,
-            protected_max: 0,
-            oversized: None,
-            tuner: None,
-            random: mix(seed) | 1,
-        };
-        policy.set_window(window_max);
-        Ok(policy)
+            tuner: Box::new(WindowTuner::new(capacity, seed)),
+        })
     }
 
     /// The bound.
     pub fn capacity(&self) -> usize {
-        self.capacity as usize
+        self.regions.capacity as usize
     }
 
     /// The weight the recency window may hold now (it adapts to the workload).
     pub fn window_capacity(&self) -> usize {
-        self.window_max as usize
+        self.regions.window_max as usize
     }
 
     /// The hash the sketch knows a key by: 30 well-mixed bits, kept per entry.
@@ -161,11 +156,45 @@ impl TinyLfu {
         (mix(key_hash ^ self.seed) >> 34) as u32
     }
 
+    /// Counts a lookup of the key with `hash` for the tuner and, when it
+    /// decides, resizes the window.
+    #[inline]
+    fn record(&mut self, hash: u32, weight: u32) {
+        let window = self.regions.window_max;
+        if let Some(window) = self.tuner.record(hash, weight, window, &self.sketch) {
+            self.regions.set_window(window);
+        }
+    }
+}
+
+impl Regions {
+    /// Empty regions bounded at `capacity` (at least 1), `share` of it the
+    /// window's.
+    pub(crate) fn new(capacity: u64, share: f64, seed: u64) -> Self {
+        let mut regions = Regions {
+            capacity,
+            entries: Entries::default(),
+            weights: Weights::new(),
+            window_max: 0,
+            protected_max: 0,
+            oversized: None,
+            random: mix(seed) | 1,
+        };
+        regions.set_window(((capacity as f64 * share) as u64).max(1));
+        regions
+    }
+
     /// Resizes the window, and the protected segment with it.
-    fn set_window(&mut self, window_max: u64) {
+    pub(crate) fn set_window(&mut self, window_max: u64) {
         self.window_max = window_max.min(self.capacity);
         let main = self.capacity - self.window_max;
         self.protected_max = (main as f64 * PROTECTED_SHARE) as u64;
+    }
+
+    /// Whether `slot` is held.
+    #[inline]
+    pub(crate) fn holds(&self, slot: Slot) -> bool {
+        self.entries.region(slot).is_some()
     }
 
     /// True one time in [`JITTER_ODDS`].
@@ -179,9 +208,9 @@ impl TinyLfu {
     }
 
     /// Whether `candidate` should take the place of `victim` in the main space.
-    fn admit(&mut self, candidate: Slot, victim: Slot) -> bool {
-        let candidate = self.sketch.frequency(spread(self.entries.hash(candidate)));
-        let victim = self.sketch.frequency(spread(self.entries.hash(victim)));
+    fn admit(&mut self, candidate: Slot, victim: Slot, sketch: &FrequencySketch) -> bool {
+        let candidate = sketch.frequency(spread(self.entries.hash(candidate)));
+        let victim = sketch.frequency(spread(self.entries.hash(victim)));
         // A popular candidate facing a victim that looks more popular still is
         // let in now and then, so keys crafted to inflate the victim's counts
         // in the sketch cannot keep it out for good. Ties keep the victim:
@@ -227,42 +256,21 @@ impl TinyLfu {
         }
     }
 
-    /// Counts a lookup of the key with `hash` for the tuner and, when it
-    /// decides, resizes the window.
-    #[inline]
-    fn record(&mut self, hash: u32, weight: u32) {
-        if let Some(tuner) = &mut self.tuner {
-            if let Some(window) = tuner.record(hash, weight, self.window_max) {
-                self.set_window(window);
-            }
-        }
-    }
-}
-
-/// Entries moved between regions per call at most, beyond the one a write adds.
-const REBALANCE_STEPS: usize = 4;
-
-impl Policy for TinyLfu {
-    fn on_insert(&mut self, slot: Slot, entry: NewEntry, _now: Timestamp) {
-        if self.entries.region(slot).is_some() {
-            self.on_remove(slot);
-        }
-        let hash = self.key_hash(entry.key_hash);
-        self.sketch.ensure_room(self.entries.len() + 1);
-        self.sketch.increment(spread(hash));
-        self.weights.add(slot, entry.weight);
-        self.entries
-            .push_back(slot, Region::Window, hash, entry.weight);
-        if u64::from(entry.weight) > self.capacity {
+    /// Adds a new entry (its slot not held) with sketch hash `hash` to the
+    /// window.
+    pub(crate) fn insert(&mut self, slot: Slot, hash: u32, weight: u32) {
+        self.weights.add(slot, weight);
+        self.entries.push_back(slot, Region::Window, hash, weight);
+        if u64::from(weight) > self.capacity {
             self.oversized = Some(slot);
         }
-        self.record(hash, entry.weight);
     }
 
+    /// A read of a held entry; returns `false` if `slot` is not held.
     #[inline]
-    fn on_access(&mut self, slot: Slot, _now: Timestamp) {
+    pub(crate) fn access(&mut self, slot: Slot) -> bool {
         let Some(region) = self.entries.region(slot) else {
-            return;
+            return false;
         };
         match region {
             Region::Window | Region::Protected => self.entries.move_to_back(slot, region),
@@ -272,12 +280,10 @@ impl Policy for TinyLfu {
                 self.demote_protected();
             }
         }
-        let hash = self.entries.hash(slot);
-        self.sketch.increment(spread(hash));
-        self.record(hash, self.weights.get(slot));
+        true
     }
 
-    fn on_remove(&mut self, slot: Slot) {
+    pub(crate) fn remove(&mut self, slot: Slot) {
         if self.entries.region(slot).is_none() {
             return;
         }
@@ -288,23 +294,9 @@ impl Policy for TinyLfu {
         }
     }
 
-    fn on_move(&mut self, from: Slot, to: Slot, _now: Timestamp) {
-        if self.entries.region(from).is_none() || self.entries.region(to).is_some() {
-            return;
-        }
-        self.entries.move_slot(from, to);
-        self.weights.move_slot(from, to);
-        if self.oversized == Some(from) {
-            self.oversized = Some(to);
-        }
-    }
-
-    fn shrink_to(&mut self, slots: usize) {
-        self.entries.shrink_to(slots);
-        self.weights.shrink_to(slots);
-    }
-
-    fn next_victim(&mut self) -> Option<Slot> {
+    /// The entry to evict next, if over the bound; may first move the window's
+    /// oldest entry into main, if the sketch admits it.
+    pub(crate) fn next_victim(&mut self, sketch: &FrequencySketch) -> Option<Slot> {
         if let Some(slot) = self.oversized {
             return Some(slot);
         }
@@ -321,13 +313,63 @@ impl Policy for TinyLfu {
         let Some(victim) = self.main_victim() else {
             return Some(candidate);
         };
-        if self.admit(candidate, victim) {
+        if self.admit(candidate, victim, sketch) {
             let weight = self.weights.get(candidate);
             self.entries.relink(candidate, Region::Probation, weight);
             Some(victim)
         } else {
             Some(candidate)
         }
+    }
+}
+
+/// Entries moved between regions per call at most, beyond the one a write adds.
+const REBALANCE_STEPS: usize = 4;
+
+impl Policy for TinyLfu {
+    fn on_insert(&mut self, slot: Slot, entry: NewEntry, _now: Timestamp) {
+        if self.regions.holds(slot) {
+            self.regions.remove(slot);
+        }
+        let hash = self.key_hash(entry.key_hash);
+        self.sketch.ensure_room(self.regions.entries.len() + 1);
+        self.sketch.increment(spread(hash));
+        self.regions.insert(slot, hash, entry.weight);
+        self.record(hash, entry.weight);
+    }
+
+    #[inline]
+    fn on_access(&mut self, slot: Slot, _now: Timestamp) {
+        if self.regions.access(slot) {
+            let hash = self.regions.entries.hash(slot);
+            self.sketch.increment(spread(hash));
+            self.record(hash, self.regions.weights.get(slot));
+        }
+    }
+
+    fn on_remove(&mut self, slot: Slot) {
+        self.regions.remove(slot);
+    }
+
+    fn on_move(&mut self, from: Slot, to: Slot, _now: Timestamp) {
+        let regions = &mut self.regions;
+        if regions.entries.region(from).is_none() || regions.entries.region(to).is_some() {
+            return;
+        }
+        regions.entries.move_slot(from, to);
+        regions.weights.move_slot(from, to);
+        if regions.oversized == Some(from) {
+            regions.oversized = Some(to);
+        }
+    }
+
+    fn shrink_to(&mut self, slots: usize) {
+        self.regions.entries.shrink_to(slots);
+        self.regions.weights.shrink_to(slots);
+    }
+
+    fn next_victim(&mut self) -> Option<Slot> {
+        self.regions.next_victim(&self.sketch)
     }
 }
 

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::tinylfu::TinyLfu;
-use crate::{NewEntry, Policy, Slot, Timestamp};
+use crate::Slot;
+use crate::frequency_sketch::FrequencySketch;
+use crate::tinylfu::Regions;
 
 /// The window shares the miniatures try.
 const SHARES: [f64; 5] = [0.01, 0.1, 0.3, 0.6, 0.9];
@@ -24,11 +25,18 @@ const MOST_MOVED: f64 = 0.05;
 
 /// Each miniature is a W-TinyLFU with a fixed window share, scaled down to the
 /// sampled keys' share of the capacity, and sees every lookup of a key whose
-/// hash falls in the sample. Hit ratios are kept as decaying sums (each
-/// decision halves them), so the choice follows the workload's phases.
+/// hash falls in the sample. They share one map from sampled key to slot (a
+/// key keeps its slot while any miniature holds it) and the policy's sketch.
+/// Hit ratios are kept as decaying sums (each decision halves them), so the
+/// choice follows the workload's phases.
 #[derive(Debug, Clone)]
 pub(crate) struct WindowTuner {
     minis: Vec<Mini>,
+    /// The slot of each sampled key some miniature holds.
+    slots: HashMap<u32, Slot, BuildHasherDefault<Spread>>,
+    /// Per slot: its key's hash, and which miniatures hold it (a bit each).
+    held: Vec<(u32, u8)>,
+    free: Vec<Slot>,
     /// A key is sampled if the low 16 bits of its hash are below this.
     sample_below: u32,
     /// Lookups (sampled or not) between decisions.
@@ -45,12 +53,19 @@ impl WindowTuner {
         let wanted = (MINI_ENTRIES / capacity as f64 * 65536.0).ceil() as u32;
         let sample_below = wanted.clamp(1, MOST_SAMPLED);
         let rate = f64::from(sample_below) / 65536.0;
-        let mini_capacity = ((capacity as f64 * rate).round() as usize).max(1);
+        let mini_capacity = ((capacity as f64 * rate).round() as u64).max(1);
         WindowTuner {
             minis: SHARES
                 .iter()
-                .map(|&share| Mini::new(mini_capacity, seed, share))
+                .map(|&share| Mini {
+                    regions: Regions::new(mini_capacity, share, seed),
+                    hits: 0.0,
+                    lookups: 0.0,
+                })
                 .collect(),
+            slots: HashMap::default(),
+            held: Vec::new(),
+            free: Vec::new(),
             sample_below,
             period: (SAMPLED_PER_DECISION / rate).ceil() as u64,
             lookups: 0,
@@ -63,11 +78,15 @@ impl WindowTuner {
     /// while the window holds `window`; at the end of a period, the window's
     /// new size if it should change.
     #[inline]
-    pub(crate) fn record(&mut self, hash: u32, weight: u32, window: u64) -> Option<u64> {
+    pub(crate) fn record(
+        &mut self,
+        hash: u32,
+        weight: u32,
+        window: u64,
+        sketch: &FrequencySketch,
+    ) -> Option<u64> {
         if hash & 0xffff < self.sample_below {
-            for mini in &mut self.minis {
-                mini.request(hash, weight);
-            }
+            self.request(hash, weight, sketch);
         }
         self.lookups += 1;
         if self.lookups < self.period {
@@ -80,6 +99,48 @@ impl WindowTuner {
         let now = window as f64;
         let next = (now + (target - now).clamp(-most, most)) as u64;
         (next != window).then_some(next.max(1))
+    }
+
+    /// A lookup of a sampled key in every miniature, stored where it missed.
+    fn request(&mut self, hash: u32, weight: u32, sketch: &FrequencySketch) {
+        let slot = match self.slots.get(&hash) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.free.pop().unwrap_or_else(|| {
+                    self.held.push((0, 0));
+                    Slot::new(self.held.len() as u32 - 1)
+                });
+                self.held[slot.index()] = (hash, 0);
+                self.slots.insert(hash, slot);
+                slot
+            }
+        };
+        for (i, mini) in self.minis.iter_mut().enumerate() {
+            let bit = 1 << i;
+            mini.lookups += 1.0;
+            if self.held[slot.index()].1 & bit != 0 {
+                mini.hits += 1.0;
+                mini.regions.access(slot);
+                continue;
+            }
+            self.held[slot.index()].1 |= bit;
+            mini.regions.insert(slot, hash, weight);
+            while let Some(victim) = mini.regions.next_victim(sketch) {
+                mini.regions.remove(victim);
+                let (key, holders) = &mut self.held[victim.index()];
+                *holders &= !bit;
+                // The key being looked up keeps its slot until every
+                // miniature has seen it.
+                if *holders == 0 && victim != slot {
+                    self.slots.remove(key);
+                    self.free.push(victim);
+                }
+            }
+        }
+        if self.held[slot.index()].1 == 0 {
+            self.slots.remove(&hash);
+            self.free.push(slot);
+        }
     }
 
     /// Picks the share to move to, and ages every miniature's counts.
@@ -98,58 +159,20 @@ impl WindowTuner {
     }
 }
 
-/// One miniature: its policy, and which sampled key is in which slot.
+/// One miniature: its regions and its (decaying) counts.
 #[derive(Debug, Clone)]
 struct Mini {
-    policy: TinyLfu,
-    slots: HashMap<u32, Slot, BuildHasherDefault<Spread>>,
-    /// The key hash in each slot.
-    keys: Vec<u32>,
-    free: Vec<Slot>,
+    regions: Regions,
     hits: f64,
     lookups: f64,
 }
 
 impl Mini {
-    fn new(capacity: usize, seed: u64, share: f64) -> Self {
-        Mini {
-            policy: TinyLfu::fixed(capacity, seed, share).expect("a capacity of at least 1"),
-            slots: HashMap::default(),
-            keys: Vec::new(),
-            free: Vec::new(),
-            hits: 0.0,
-            lookups: 0.0,
-        }
-    }
-
     fn hit_ratio(&self) -> f64 {
         if self.lookups == 0.0 {
             0.0
         } else {
             self.hits / self.lookups
-        }
-    }
-
-    /// A lookup of the key with `hash`, stored on a miss.
-    fn request(&mut self, hash: u32, weight: u32) {
-        self.lookups += 1.0;
-        if let Some(&slot) = self.slots.get(&hash) {
-            self.hits += 1.0;
-            self.policy.on_access(slot, Timestamp::ZERO);
-            return;
-        }
-        let slot = self.free.pop().unwrap_or_else(|| {
-            self.keys.push(0);
-            Slot::new(self.keys.len() as u32 - 1)
-        });
-        self.keys[slot.index()] = hash;
-        self.slots.insert(hash, slot);
-        let entry = NewEntry::new(u64::from(hash)).weighing(weight);
-        self.policy.on_insert(slot, entry, Timestamp::ZERO);
-        while let Some(victim) = self.policy.next_victim() {
-            self.policy.on_remove(victim);
-            self.slots.remove(&self.keys[victim.index()]);
-            self.free.push(victim);
         }
     }
 }
