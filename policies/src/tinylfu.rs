@@ -28,7 +28,8 @@ const JITTER_ODDS: u64 = 1024;
 /// The window starts at 1 % of the capacity and is sized by *miniature
 /// simulations*: five scaled-down copies of this policy, with windows of 1,
 /// 10, 30, 60 and 90 % of their capacity, see only the keys whose hash falls
-/// in a fixed sample (1,024 entries' worth, and at most one key in eight).
+/// in a fixed sample (1,024 entries' worth and at most one key in eight, but
+/// at least 128 entries' worth: every key in a cache of up to 128).
 /// Every 1,024 sampled lookups the window moves toward the share whose
 /// miniature hit most lately, by at most 5 % of the capacity a time and only
 /// if that share beats the current one by half a point: recency-heavy

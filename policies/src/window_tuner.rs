@@ -12,8 +12,15 @@ use crate::tinylfu::Regions;
 const SHARES: [f64; 5] = [0.01, 0.1, 0.3, 0.6, 0.9];
 /// Entries a miniature holds at most.
 const MINI_ENTRIES: f64 = 1024.0;
-/// The most keys sampled: one in eight (out of 65,536).
-const MOST_SAMPLED: u32 = 1 << 13;
+/// Entries a miniature holds at least (all of the capacity, below this): a
+/// smaller one decides by too few keys.
+const LEAST_MINI_ENTRIES: f64 = 128.0;
+/// The bits of a key's hash that decide whether it is sampled: fine enough
+/// that even a cache of billions of entries gets miniatures of about
+/// `MINI_ENTRIES`.
+const SAMPLE_BITS: u32 = 24;
+/// The most keys sampled: one in eight.
+const MOST_SAMPLED: u32 = 1 << (SAMPLE_BITS - 3);
 /// Sampled lookups between decisions.
 const SAMPLED_PER_DECISION: f64 = 1024.0;
 /// How much better (in hit ratio) another share's miniature must do before the
@@ -37,7 +44,7 @@ pub(crate) struct WindowTuner {
     /// Per slot: its key's hash, and which miniatures hold it (a bit each).
     held: Vec<(u32, u8)>,
     free: Vec<Slot>,
-    /// A key is sampled if the low 16 bits of its hash are below this.
+    /// A key is sampled if the low `SAMPLE_BITS` of its hash are below this.
     sample_below: u32,
     /// Lookups (sampled or not) between decisions.
     period: u64,
@@ -50,9 +57,11 @@ pub(crate) struct WindowTuner {
 impl WindowTuner {
     /// A tuner for a policy bounded at `capacity` (at least 1).
     pub(crate) fn new(capacity: u64, seed: u64) -> Self {
-        let wanted = (MINI_ENTRIES / capacity as f64 * 65536.0).ceil() as u32;
-        let sample_below = wanted.clamp(1, MOST_SAMPLED);
-        let rate = f64::from(sample_below) / 65536.0;
+        let scale = f64::from(1u32 << SAMPLE_BITS);
+        let wanted = (MINI_ENTRIES / capacity as f64 * scale).ceil() as u32;
+        let floor = ((LEAST_MINI_ENTRIES / capacity as f64).min(1.0) * scale).ceil() as u32;
+        let sample_below = wanted.clamp(1, MOST_SAMPLED).max(floor);
+        let rate = f64::from(sample_below) / scale;
         let mini_capacity = ((capacity as f64 * rate).round() as u64).max(1);
         WindowTuner {
             minis: SHARES
@@ -85,7 +94,7 @@ impl WindowTuner {
         window: u64,
         sketch: &FrequencySketch,
     ) -> Option<u64> {
-        if hash & 0xffff < self.sample_below {
+        if hash & ((1 << SAMPLE_BITS) - 1) < self.sample_below {
             self.request(hash, weight, sketch);
         }
         self.lookups += 1;
