@@ -28,8 +28,8 @@ const JITTER_ODDS: u64 = 1024;
 /// The window starts at 1 % of the capacity and is sized by *miniature
 /// simulations*: five scaled-down copies of this policy, with windows of 1,
 /// 10, 30, 60 and 90 % of their capacity, see only the keys whose hash falls
-/// in a fixed sample (1,024 entries' worth and at most one key in eight, but
-/// at least 128 entries' worth: every key in a cache of up to 128).
+/// in a fixed sample (1,024 entries' worth and at most one key in 64, but at
+/// least 128 entries' worth: every key in a cache of up to 128).
 /// Every 1,024 sampled lookups the window moves toward the share whose
 /// miniature hit most lately, by at most 5 % of the capacity a time and only
 /// if that share beats the current one by half a point: recency-heavy
@@ -40,7 +40,7 @@ const JITTER_ODDS: u64 = 1024;
 /// Per entry it keeps 12 bytes (list links, region and a 30-bit key hash),
 /// plus a sketch of 9 bytes per entry held (its size rounded up to a power of
 /// two, and at most the capacity's). The miniatures add a bounded cost: five
-/// sets of regions of `min(capacity / 8, 1024)` entries at 12 bytes each,
+/// sets of regions of at most 1,024 entries at 12 bytes each,
 /// sharing the policy's sketch, one map from sampled key to slot and a table
 /// of those keys (together at most about 190 KB, whatever the capacity).
 ///

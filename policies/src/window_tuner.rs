@@ -19,8 +19,9 @@ const LEAST_MINI_ENTRIES: f64 = 128.0;
 /// that even a cache of billions of entries gets miniatures of about
 /// `MINI_ENTRIES`.
 const SAMPLE_BITS: u32 = 24;
-/// The most keys sampled: one in eight.
-const MOST_SAMPLED: u32 = 1 << (SAMPLE_BITS - 3);
+/// The most keys sampled: one in 64, so that the miniatures cost a mid-sized
+/// cache little.
+const MOST_SAMPLED: u32 = 1 << (SAMPLE_BITS - 6);
 /// Sampled lookups between decisions.
 const SAMPLED_PER_DECISION: f64 = 1024.0;
 /// How much better (in hit ratio) another share's miniature must do before the
