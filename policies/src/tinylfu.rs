@@ -396,11 +396,22 @@ const NIL: u32 = u32::MAX;
 const ABSENT: u32 = 3 << 30;
 const HASH_BITS: u32 = (1 << 30) - 1;
 
+/// A slot's list links and its `meta`: the region in the top two bits
+/// (`ABSENT` if not held), the key hash below. One 12-byte record, so a read
+/// touches one place for both.
 #[derive(Debug, Clone, Copy)]
-struct Link {
+struct Node {
     prev: u32,
     next: u32,
+    meta: u32,
 }
+
+/// A slot not held.
+const FREE: Node = Node {
+    prev: NIL,
+    next: NIL,
+    meta: ABSENT,
+};
 
 #[derive(Debug, Clone, Copy)]
 struct Queue {
@@ -419,13 +430,11 @@ impl Default for Queue {
     }
 }
 
-/// Three LRU lists (window, probation, protected) sharing one array of links,
-/// and each entry's region and key hash: 12 bytes a slot.
+/// Three LRU lists (window, probation, protected) sharing one array of
+/// nodes, which also hold each entry's region and key hash: 12 bytes a slot.
 #[derive(Debug, Clone, Default)]
 struct Entries {
-    links: Vec<Link>,
-    /// The region in the top two bits (`ABSENT` if not held), the key hash below.
-    meta: Vec<u32>,
+    nodes: Vec<Node>,
     queues: [Queue; 3],
     len: usize,
 }
@@ -433,13 +442,13 @@ struct Entries {
 impl Entries {
     #[inline]
     fn region(&self, slot: Slot) -> Option<Region> {
-        let meta = *self.meta.get(slot.index())?;
+        let meta = self.nodes.get(slot.index())?.meta;
         Region::ALL.get((meta >> 30) as usize).copied()
     }
 
     #[inline]
     fn hash(&self, slot: Slot) -> u32 {
-        self.meta[slot.index()] & HASH_BITS
+        self.nodes[slot.index()].meta & HASH_BITS
     }
 
     fn len(&self) -> usize {
@@ -457,16 +466,8 @@ impl Entries {
 
     /// Adds a slot not held to the back of `region`.
     fn push_back(&mut self, slot: Slot, region: Region, hash: u32, weight: u32) {
-        ensure_slot(&mut self.meta, slot, ABSENT);
-        ensure_slot(
-            &mut self.links,
-            slot,
-            Link {
-                prev: NIL,
-                next: NIL,
-            },
-        );
-        self.meta[slot.index()] = (region as u32) << 30 | (hash & HASH_BITS);
+        ensure_slot(&mut self.nodes, slot, FREE);
+        self.nodes[slot.index()].meta = (region as u32) << 30 | (hash & HASH_BITS);
         self.link_back(slot, region, weight);
         self.len += 1;
     }
@@ -475,13 +476,12 @@ impl Entries {
     fn link_back(&mut self, slot: Slot, region: Region, weight: u32) {
         let i = slot.index() as u32;
         let queue = &mut self.queues[region as usize];
-        self.links[slot.index()] = Link {
-            prev: queue.tail,
-            next: NIL,
-        };
+        let node = &mut self.nodes[slot.index()];
+        node.prev = queue.tail;
+        node.next = NIL;
         match queue.tail {
             NIL => queue.head = i,
-            tail => self.links[tail as usize].next = i,
+            tail => self.nodes[tail as usize].next = i,
         }
         queue.tail = i;
         queue.weight += u64::from(weight);
@@ -489,15 +489,15 @@ impl Entries {
 
     #[inline]
     fn unlink(&mut self, slot: Slot, region: Region, weight: u32) {
-        let Link { prev, next } = self.links[slot.index()];
+        let Node { prev, next, .. } = self.nodes[slot.index()];
         let queue = &mut self.queues[region as usize];
         match prev {
             NIL => queue.head = next,
-            p => self.links[p as usize].next = next,
+            p => self.nodes[p as usize].next = next,
         }
         match next {
             NIL => queue.tail = prev,
-            n => self.links[n as usize].prev = prev,
+            n => self.nodes[n as usize].prev = prev,
         }
         queue.weight -= u64::from(weight);
     }
@@ -518,7 +518,7 @@ impl Entries {
         };
         self.unlink(slot, from, weight);
         self.link_back(slot, to, weight);
-        let meta = &mut self.meta[slot.index()];
+        let meta = &mut self.nodes[slot.index()].meta;
         *meta = (to as u32) << 30 | (*meta & HASH_BITS);
     }
 
@@ -526,7 +526,7 @@ impl Entries {
     fn remove(&mut self, slot: Slot, weight: u32) {
         if let Some(region) = self.region(slot) {
             self.unlink(slot, region, weight);
-            self.meta[slot.index()] = ABSENT;
+            self.nodes[slot.index()] = FREE;
             self.len -= 1;
         }
     }
@@ -536,38 +536,27 @@ impl Entries {
         let Some(region) = self.region(from) else {
             return;
         };
-        ensure_slot(&mut self.meta, to, ABSENT);
-        ensure_slot(
-            &mut self.links,
-            to,
-            Link {
-                prev: NIL,
-                next: NIL,
-            },
-        );
-        let link = self.links[from.index()];
-        self.links[to.index()] = link;
-        self.meta[to.index()] = self.meta[from.index()];
-        self.meta[from.index()] = ABSENT;
+        ensure_slot(&mut self.nodes, to, FREE);
+        let node = self.nodes[from.index()];
+        self.nodes[to.index()] = node;
+        self.nodes[from.index()] = FREE;
         let t = to.index() as u32;
         let queue = &mut self.queues[region as usize];
-        match link.prev {
+        match node.prev {
             NIL => queue.head = t,
-            p => self.links[p as usize].next = t,
+            p => self.nodes[p as usize].next = t,
         }
-        match link.next {
+        match node.next {
             NIL => queue.tail = t,
-            n => self.links[n as usize].prev = t,
+            n => self.nodes[n as usize].prev = t,
         }
     }
 
     fn shrink_to(&mut self, slots: usize) {
-        if self.meta.len() > slots {
-            debug_assert!(self.meta[slots..].iter().all(|&m| m == ABSENT));
-            self.meta.truncate(slots);
-            self.meta.shrink_to(slots + slots / 8);
-            self.links.truncate(slots);
-            self.links.shrink_to(slots + slots / 8);
+        if self.nodes.len() > slots {
+            debug_assert!(self.nodes[slots..].iter().all(|n| n.meta == ABSENT));
+            self.nodes.truncate(slots);
+            self.nodes.shrink_to(slots + slots / 8);
         }
     }
 }
