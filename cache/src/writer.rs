@@ -13,8 +13,10 @@ use std::hash::{BuildHasher, Hash};
 use crate::engine::{Core, Inner, ShardSize};
 use crate::faults;
 use crate::removals::Removals;
-use crate::shard::Pos;
+use crate::shard::{Pos, Table};
+use crate::sync::RwLockReadGuard;
 use crate::{NewEntry, Policy, RemovalCause, Slot, Timestamp};
+use tenure_policies::Reads;
 
 /// Free positions a shard may carry beyond twice its entries before
 /// compaction gives them back.
@@ -221,7 +223,7 @@ where
         // A correct policy stops once within bounds; the budget guards against
         // a custom one that keeps proposing.
         let mut budget = self.core.len + 2;
-        while let Some(slot) = self.core.policy.next_victim() {
+        while let Some(slot) = self.next_victim() {
             budget -= 1;
             if budget == 0 {
                 break;
@@ -240,6 +242,27 @@ where
                 None => self.core.policy.on_remove(slot),
             }
         }
+    }
+
+    /// The policy's next victim; a marking policy takes the read counts of
+    /// the entries it looks at from the tables.
+    fn next_victim(&mut self) -> Option<Slot> {
+        if self.inner.read_kind != Reads::Mark {
+            return self.core.policy.next_victim();
+        }
+        let inner = self.inner;
+        // The shard last looked at stays locked (shared) for the next look;
+        // every lock goes before the victim is taken.
+        let mut held: Option<(usize, RwLockReadGuard<'_, Table<K, V>>)> = None;
+        let mut take_marks = |slot: Slot| {
+            let (shard, pos) = inner.layout.locate(slot);
+            if held.as_ref().is_none_or(|(s, _)| *s != shard) {
+                held = None;
+                held = Some((shard, inner.tables[shard].read()));
+            }
+            held.as_ref().map_or(0, |(_, table)| table.take_marks(pos))
+        };
+        self.core.policy.next_victim_marked(&mut take_marks)
     }
 
     /// Ends the write: frees the positions it emptied, gives memory back if
@@ -284,7 +307,7 @@ where
         }
         // This write may have freed positions whose old entries still have
         // buffered reads: replay them, so a moved entry never receives one.
-        if self.inner.tracks_reads {
+        if self.inner.read_kind == Reads::Replay {
             self.inner.drain(self.core, self.now);
         }
         // A shard starts when it is sparse and goes on until it is dense.

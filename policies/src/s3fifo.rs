@@ -2,7 +2,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::lru_bound::checked_capacity;
-use crate::{NewEntry, Policy, PolicyError, Slot, SlotList, Timestamp, Weights, ensure_slot};
+use crate::{
+    NewEntry, Policy, PolicyError, Reads, Slot, SlotList, Timestamp, Weights, ensure_slot,
+};
 
 /// The highest a frequency counter goes (two bits).
 const MAX_FREQ: u8 = 3;
@@ -19,7 +21,8 @@ const PROMOTE_AT: u8 = 2;
 /// comes back straight to the main queue.
 ///
 /// This follows Algorithm 1 of the paper:
-/// - a hit adds one to the entry's 2-bit counter (at most 3): nothing else;
+/// - a hit adds one to the entry's 2-bit counter (at most 3): nothing else, so
+///   the cache may count hits for the policy ([`Reads::Mark`]);
 /// - a new entry goes to the main queue if its key is in the ghost queue (which
 ///   then forgets it), else to the small queue, with its counter at 0;
 /// - to make room, the small queue gives up its oldest entry if it holds at
@@ -153,8 +156,9 @@ impl S3Fifo {
     /// Looks through the small queue from its oldest entry: promotes the read
     /// ones, and proposes the first unread one (or a main-queue victim, if a
     /// promotion filled the main queue).
-    fn small_victim(&mut self) -> Option<Slot> {
+    fn small_victim(&mut self, take_marks: &mut dyn FnMut(Slot) -> u8) -> Option<Slot> {
         while let Some(slot) = self.small.front() {
+            self.count_marks(slot, take_marks);
             if self.freq[slot.index()] < PROMOTE_AT {
                 self.to_ghost = Some(slot);
                 return Some(slot);
@@ -164,7 +168,7 @@ impl S3Fifo {
             self.small_weight -= u64::from(self.weights.get(slot));
             self.main.push_back(slot);
             if self.main_weight() >= self.main_share() {
-                return self.main_victim();
+                return self.main_victim(take_marks);
             }
         }
         None
@@ -173,8 +177,9 @@ impl S3Fifo {
     /// Looks through the main queue from its oldest entry: sends read ones to
     /// the back a count lower, and proposes the first with a count of zero.
     /// Ends within four laps, since every pass lowers a count.
-    fn main_victim(&mut self) -> Option<Slot> {
+    fn main_victim(&mut self, take_marks: &mut dyn FnMut(Slot) -> u8) -> Option<Slot> {
         while let Some(slot) = self.main.front() {
+            self.count_marks(slot, take_marks);
             let freq = &mut self.freq[slot.index()];
             if *freq == 0 {
                 return Some(slot);
@@ -183,6 +188,16 @@ impl S3Fifo {
             self.main.move_to_back(slot);
         }
         None
+    }
+
+    /// Adds the reads the cache counted for `slot` and not yet handed over.
+    #[inline]
+    fn count_marks(&mut self, slot: Slot, take_marks: &mut dyn FnMut(Slot) -> u8) {
+        let marks = take_marks(slot);
+        if marks > 0 {
+            let freq = &mut self.freq[slot.index()];
+            *freq = freq.saturating_add(marks).min(MAX_FREQ);
+        }
     }
 }
 
@@ -283,7 +298,15 @@ impl Policy for S3Fifo {
         release_above(&mut self.fingerprints, slots);
     }
 
+    fn reads(&self) -> Reads {
+        Reads::Mark
+    }
+
     fn next_victim(&mut self) -> Option<Slot> {
+        self.next_victim_marked(&mut |_| 0)
+    }
+
+    fn next_victim_marked(&mut self, take_marks: &mut dyn FnMut(Slot) -> u8) -> Option<Slot> {
         if self.weights.total() <= self.capacity as u64 {
             self.admit();
             return None;
@@ -293,11 +316,13 @@ impl Policy for S3Fifo {
         }
         let from_small = self.small_weight >= self.small_share && !self.small.is_empty();
         let victim = match from_small {
-            true => self.small_victim(),
+            true => self.small_victim(take_marks),
             false => None,
         };
         // Only the entry being admitted is left if both queues are empty.
-        victim.or_else(|| self.main_victim()).or(self.admitting)
+        victim
+            .or_else(|| self.main_victim(take_marks))
+            .or(self.admitting)
     }
 }
 
