@@ -14,7 +14,7 @@ use crate::engine::{Core, Inner, ShardSize};
 use crate::faults;
 use crate::removals::Removals;
 use crate::shard::{Pos, Table};
-use crate::sync::RwLockReadGuard;
+use crate::sync::RwLockWriteGuard;
 use crate::{NewEntry, Policy, RemovalCause, Slot, Timestamp};
 use tenure_policies::Reads;
 
@@ -220,18 +220,21 @@ where
 
     /// Evicts while the policy is over its bound.
     pub(crate) fn evict_over_bound(&mut self) {
+        let inner = self.inner;
+        // The shard last used stays locked between victims (victims cluster
+        // in a few shards; the policy lock is held anyway), and a marking
+        // policy reads its counts through the same lock.
+        let mut held: Option<(usize, RwLockWriteGuard<'_, Table<K, V>>)> = None;
         // A correct policy stops once within bounds; the budget guards against
         // a custom one that keeps proposing.
         let mut budget = self.core.len + 2;
-        while let Some(slot) = self.next_victim() {
+        while let Some(slot) = self.next_victim(&mut held) {
             budget -= 1;
             if budget == 0 {
                 break;
             }
-            let (shard, pos) = self.inner.layout.locate(slot);
-            let entry = self.inner.tables[shard]
-                .write()
-                .take(pos, &self.inner.hasher);
+            let (shard, pos) = inner.layout.locate(slot);
+            let entry = lock_shard(inner, &mut held, shard).take(pos, &inner.hasher);
             match entry {
                 Some(entry) => {
                     self.forget(slot, true);
@@ -245,22 +248,18 @@ where
     }
 
     /// The policy's next victim; a marking policy takes the read counts of
-    /// the entries it looks at from the tables.
-    fn next_victim(&mut self) -> Option<Slot> {
+    /// the entries it looks at from the tables, through `held`.
+    fn next_victim(
+        &mut self,
+        held: &mut Option<(usize, RwLockWriteGuard<'a, Table<K, V>>)>,
+    ) -> Option<Slot> {
         if self.inner.read_kind != Reads::Mark {
             return self.core.policy.next_victim();
         }
         let inner = self.inner;
-        // The shard last looked at stays locked (shared) for the next look;
-        // every lock goes before the victim is taken.
-        let mut held: Option<(usize, RwLockReadGuard<'_, Table<K, V>>)> = None;
         let mut take_marks = |slot: Slot| {
             let (shard, pos) = inner.layout.locate(slot);
-            if held.as_ref().is_none_or(|(s, _)| *s != shard) {
-                held = None;
-                held = Some((shard, inner.tables[shard].read()));
-            }
-            held.as_ref().map_or(0, |(_, table)| table.take_marks(pos))
+            lock_shard(inner, held, shard).take_marks(pos)
         };
         self.core.policy.next_victim_marked(&mut take_marks)
     }
@@ -418,4 +417,19 @@ where
         self.inner.counters.removed(cause);
         self.removed.push(key, value, cause);
     }
+}
+
+/// The table of `shard`, write-locked through `held` (which lets go of the
+/// table it held before, if another).
+fn lock_shard<'a, 'g, K, V, P, S>(
+    inner: &'a Inner<K, V, P, S>,
+    held: &'g mut Option<(usize, RwLockWriteGuard<'a, Table<K, V>>)>,
+    shard: usize,
+) -> &'g mut Table<K, V> {
+    if held.as_ref().is_none_or(|(s, _)| *s != shard) {
+        *held = None;
+        *held = Some((shard, inner.tables[shard].write()));
+    }
+    let (_, table) = held.as_mut().expect("locked just now");
+    table
 }
