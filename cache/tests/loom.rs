@@ -933,6 +933,8 @@ fn j1_marked_read_racing_an_evicting_insert() {
                 got
             })
         };
+        // Lets the reader run first in some schedules.
+        thread::yield_now();
         let read_before = read_done.load(Ordering::Relaxed);
         cache.insert(3, 103);
         assert!(cache.len() <= 2, "len {} > capacity 2", cache.len());
