@@ -273,7 +273,9 @@ fn hammer<P: Policy>(policy: P) {
     assert!(stats.misses >= seen.got_none);
     assert_eq!(stats.creations, created);
     assert_eq!(stats.removals.removed, seen.removed);
-    assert_eq!(stats.removals.replaced, seen.replaced);
+    // A creation that lands after another thread inserted the key replaces
+    // it too, unseen by any insert.
+    assert!(stats.removals.replaced >= seen.replaced);
     for cause in RemovalCause::ALL {
         assert_eq!(stats.removals.get(cause), count(cause), "{cause:?}");
     }
