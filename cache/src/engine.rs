@@ -7,7 +7,10 @@
 //! one clock read (skipped when there are no time rules), moves the entry's
 //! atomic access time forward, clones the value and, for a policy that keeps
 //! order, appends the entry's slot to this thread's read buffer
-//! ([`read_buffer`](crate::read_buffer)) before releasing the lock. It counts
+//! ([`read_buffer`](crate::read_buffer)) before releasing the lock. For a
+//! policy that only marks read entries (S3-FIFO, SIEVE: [`Reads::Mark`]) it
+//! raises the entry's read count in the table instead, and the policy takes
+//! the count when it looks at the entry while choosing a victim. It counts
 //! itself in the same buffer. No allocation, no exclusive lock, no shared
 //! counter. When the buffer fills, the hit *tries* the policy lock to replay the
 //! buffers; if the lock is busy it moves on.
@@ -44,8 +47,8 @@ use crate::sweeper::{Sweeper, Sweepers};
 use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock};
 use crate::writer::Writer;
 use crate::{Policy, Slot, TimerWheel, Timestamp};
-use tenure_policies::Expiry;
 use tenure_policies::Weights;
+use tenure_policies::{Expiry, Reads};
 
 /// The wheel's tick when only per-entry deadlines expire entries.
 const PER_ENTRY_TICK: std::time::Duration = std::time::Duration::from_millis(1);
@@ -118,8 +121,8 @@ pub(crate) struct Inner<K, V, P, S> {
     /// Entries whose own deadline a read moved earlier: the wheel must hear
     /// of it at the next write (only used with `per_entry`).
     pub(crate) rescheduled: Mutex<Vec<Slot>>,
-    /// Whether the policy wants reads replayed, copied for the same reason.
-    pub(crate) tracks_reads: bool,
+    /// How the policy wants reads passed on, copied for the same reason.
+    pub(crate) read_kind: Reads,
     /// Where time comes from.
     pub(crate) clock: Arc<dyn Clock>,
     /// Hashes keys for the tables and the flights.
@@ -184,10 +187,10 @@ where
         let expiry = policy.expiry();
         let timers = TimerWheel::for_rules(&expiry)
             .or_else(|| per_entry.is_some().then(|| TimerWheel::new(PER_ENTRY_TICK)));
-        let tracks_reads = policy.tracks_reads();
+        let read_kind = policy.reads();
         Inner {
             tables: (0..layout.shards())
-                .map(|_| RwLock::new(Table::new(layout, &expiry, per_entry.is_some())))
+                .map(|_| RwLock::new(Table::new(layout, &expiry, per_entry.is_some(), read_kind)))
                 .collect(),
             layout,
             flights: Flights::new(layout.shards()),
@@ -210,7 +213,7 @@ where
             expiry,
             per_entry,
             rescheduled: Mutex::new(Vec::new()),
-            tracks_reads,
+            read_kind,
             clock,
             hasher,
             len: AtomicUsize::new(0),
@@ -278,9 +281,12 @@ where
                 }
             }
             let value = entry.value.clone();
+            if self.read_kind == Reads::Mark {
+                table.mark(pos);
+            }
             let table = faults::unlock_before_record(table);
             // Published before the table lock goes: see `read_buffer`.
-            let full = self.tracks_reads && mine.record(self.layout.slot(shard, pos));
+            let full = self.read_kind == Reads::Replay && mine.record(self.layout.slot(shard, pos));
             drop(table);
             mine.count_hit();
             if full {

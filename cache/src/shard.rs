@@ -3,7 +3,8 @@
 //!
 //! Entries sit in a `Vec` (a slab) and the hash index holds only a [`Pos`] per
 //! entry, so the per-entry cost is the key, the value, one atomic timestamp and
-//! 4 bytes of index (plus the index's control byte and load slack). An entry's
+//! 4 bytes of index (plus the index's control byte and load slack, and for a
+//! policy that marks reads, one byte of read count). An entry's
 //! policy [`Slot`] is derived from its position and its shard's number
 //! ([`Layout`]), so no slot table is kept. Which positions are free is the
 //! writer's business (it knows when a freed position may be reused); a table
@@ -15,9 +16,9 @@ use std::hash::{BuildHasher, Hash};
 use hashbrown::HashTable;
 
 use crate::faults;
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicU8, AtomicU64, Ordering};
 use crate::{Slot, Timestamp, ensure_slot};
-use tenure_policies::Expiry as Rules;
+use tenure_policies::{Expiry as Rules, Reads};
 
 /// No deadline of the entry's own.
 const NO_DEADLINE: u64 = u64::MAX;
@@ -132,12 +133,23 @@ pub(crate) struct Table<K, V> {
     /// Atomic: a read may move it, under the shard's read lock.
     own: Vec<AtomicU64>,
     keeps_own: bool,
+    /// Reads of each entry not yet handed to a marking policy ([`Reads::Mark`]),
+    /// by position, at most [`Reads::MARK_LIMIT`]; kept only for such a policy.
+    ///
+    /// Relaxed is enough: a mark is a hint, set by a hit under the shard's read
+    /// lock and taken by a writer under the policy lock and the shard's read
+    /// lock; it is reset or moved only under the shard's write lock, which
+    /// orders it after every hit on the old entry (so a mark never lands on an
+    /// entry that reused the position). A hit racing a take may lose or keep
+    /// one read: only the order of evictions can change, as with lossy buffers.
+    marks: Vec<AtomicU8>,
+    keeps_marks: bool,
     /// The most positions this shard may use (slots must fit in a `u32`).
     max_positions: usize,
 }
 
 impl<K: Hash + Eq, V> Table<K, V> {
-    pub(crate) fn new(layout: Layout, expiry: &Rules, per_entry: bool) -> Self {
+    pub(crate) fn new(layout: Layout, expiry: &Rules, per_entry: bool, reads: Reads) -> Self {
         Table {
             index: HashTable::new(),
             slab: Vec::new(),
@@ -145,6 +157,8 @@ impl<K: Hash + Eq, V> Table<K, V> {
             keeps_created: expiry.max_lifetime.is_some(),
             own: Vec::new(),
             keeps_own: per_entry,
+            marks: Vec::new(),
+            keeps_marks: reads == Reads::Mark,
             max_positions: layout.max_positions(),
         }
     }
@@ -205,6 +219,28 @@ impl<K: Hash + Eq, V> Table<K, V> {
                 deadline.map_or(NO_DEADLINE, Timestamp::as_nanos),
                 Ordering::Release,
             );
+        }
+    }
+
+    /// Counts a read of the entry at `pos` for a marking policy (a hit, under
+    /// the read lock). Writes only when the count changes, so hits on a hot
+    /// entry leave its cache line shared.
+    #[inline]
+    pub(crate) fn mark(&self, pos: Pos) {
+        if let Some(mark) = self.marks.get(pos.index()) {
+            let marks = mark.load(Ordering::Relaxed);
+            if marks < Reads::MARK_LIMIT {
+                mark.store(marks + 1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The reads counted for the entry at `pos` since last taken; forgets them.
+    #[inline]
+    pub(crate) fn take_marks(&self, pos: Pos) -> u8 {
+        match self.marks.get(pos.index()) {
+            Some(mark) if mark.load(Ordering::Relaxed) > 0 => mark.swap(0, Ordering::Relaxed),
+            _ => 0,
         }
     }
 
@@ -273,6 +309,13 @@ impl<K: Hash + Eq, V> Table<K, V> {
             }
             self.set_own_deadline(pos, own_deadline);
         }
+        if self.keeps_marks {
+            while self.marks.len() <= pos.index() {
+                self.marks.push(AtomicU8::new(0));
+            }
+            // A new entry starts unread, whatever was read at this position before.
+            self.marks[pos.index()].store(0, Ordering::Relaxed);
+        }
         let slab = &self.slab;
         self.index
             .insert_unique(hash, pos, |&p| rehash(slab, p, hasher));
@@ -307,6 +350,10 @@ impl<K: Hash + Eq, V> Table<K, V> {
         if self.keeps_own {
             self.set_own_deadline(to, self.own_deadline(from));
         }
+        if self.keeps_marks {
+            let marks = self.take_marks(from);
+            self.marks[to.index()].store(marks, Ordering::Relaxed);
+        }
         self.slab[to.index()] = Some(entry);
     }
 
@@ -332,6 +379,7 @@ impl<K: Hash + Eq, V> Table<K, V> {
         }
         self.created.truncate(self.slab.len());
         self.own.truncate(self.slab.len());
+        self.marks.truncate(self.slab.len());
         self.slab.len()
     }
 
@@ -343,6 +391,7 @@ impl<K: Hash + Eq, V> Table<K, V> {
             self.slab.shrink_to(span + span / 8);
             self.created.shrink_to(span + span / 8);
             self.own.shrink_to(span + span / 8);
+            self.marks.shrink_to(span + span / 8);
         }
         let len = self.index.len();
         if self.index.capacity() > 4 * len + 32 {

@@ -10,7 +10,9 @@ pub(crate) use std::sync::{Arc, Weak};
 
 #[cfg(not(tenure_loom))]
 mod imp {
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{
+        AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+    };
     pub(crate) use std::thread_local;
 
     /// A mutex whose guard is returned directly (no poisoning).
@@ -78,7 +80,9 @@ mod imp {
 
 #[cfg(tenure_loom)]
 mod imp {
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{
+        AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+    };
     pub(crate) use loom::thread_local;
 
     #[derive(Debug)]

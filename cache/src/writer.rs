@@ -13,8 +13,10 @@ use std::hash::{BuildHasher, Hash};
 use crate::engine::{Core, Inner, ShardSize};
 use crate::faults;
 use crate::removals::Removals;
-use crate::shard::Pos;
+use crate::shard::{Pos, Table};
+use crate::sync::RwLockWriteGuard;
 use crate::{NewEntry, Policy, RemovalCause, Slot, Timestamp};
+use tenure_policies::Reads;
 
 /// Free positions a shard may carry beyond twice its entries before
 /// compaction gives them back.
@@ -218,18 +220,21 @@ where
 
     /// Evicts while the policy is over its bound.
     pub(crate) fn evict_over_bound(&mut self) {
+        let inner = self.inner;
+        // The shard last used stays locked between victims (victims cluster
+        // in a few shards; the policy lock is held anyway), and a marking
+        // policy reads its counts through the same lock.
+        let mut held: Option<(usize, RwLockWriteGuard<'_, Table<K, V>>)> = None;
         // A correct policy stops once within bounds; the budget guards against
         // a custom one that keeps proposing.
         let mut budget = self.core.len + 2;
-        while let Some(slot) = self.core.policy.next_victim() {
+        while let Some(slot) = self.next_victim(&mut held) {
             budget -= 1;
             if budget == 0 {
                 break;
             }
-            let (shard, pos) = self.inner.layout.locate(slot);
-            let entry = self.inner.tables[shard]
-                .write()
-                .take(pos, &self.inner.hasher);
+            let (shard, pos) = inner.layout.locate(slot);
+            let entry = lock_shard(inner, &mut held, shard).take(pos, &inner.hasher);
             match entry {
                 Some(entry) => {
                     self.forget(slot, true);
@@ -240,6 +245,23 @@ where
                 None => self.core.policy.on_remove(slot),
             }
         }
+    }
+
+    /// The policy's next victim; a marking policy takes the read counts of
+    /// the entries it looks at from the tables, through `held`.
+    fn next_victim(
+        &mut self,
+        held: &mut Option<(usize, RwLockWriteGuard<'a, Table<K, V>>)>,
+    ) -> Option<Slot> {
+        if self.inner.read_kind != Reads::Mark {
+            return self.core.policy.next_victim();
+        }
+        let inner = self.inner;
+        let mut take_marks = |slot: Slot| {
+            let (shard, pos) = inner.layout.locate(slot);
+            lock_shard(inner, held, shard).take_marks(pos)
+        };
+        self.core.policy.next_victim_marked(&mut take_marks)
     }
 
     /// Ends the write: frees the positions it emptied, gives memory back if
@@ -284,7 +306,7 @@ where
         }
         // This write may have freed positions whose old entries still have
         // buffered reads: replay them, so a moved entry never receives one.
-        if self.inner.tracks_reads {
+        if self.inner.read_kind == Reads::Replay {
             self.inner.drain(self.core, self.now);
         }
         // A shard starts when it is sparse and goes on until it is dense.
@@ -395,4 +417,19 @@ where
         self.inner.counters.removed(cause);
         self.removed.push(key, value, cause);
     }
+}
+
+/// The table of `shard`, write-locked through `held` (which lets go of the
+/// table it held before, if another).
+fn lock_shard<'a, 'g, K, V, P, S>(
+    inner: &'a Inner<K, V, P, S>,
+    held: &'g mut Option<(usize, RwLockWriteGuard<'a, Table<K, V>>)>,
+    shard: usize,
+) -> &'g mut Table<K, V> {
+    if held.as_ref().is_none_or(|(s, _)| *s != shard) {
+        *held = None;
+        *held = Some((shard, inner.tables[shard].write()));
+    }
+    let (_, table) = held.as_mut().expect("locked just now");
+    table
 }

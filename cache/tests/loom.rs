@@ -40,7 +40,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use loom::thread;
-use tenure::policy::{Hybrid, LruBound, Policy, SlidingTtl, Timestamp};
+use tenure::policy::{Hybrid, LruBound, Policy, Sieve, SlidingTtl, Timestamp};
 use tenure::{Cache, Clock, ManualClock, RemovalCause};
 
 /// Runs `body` under loom with the preemption bound from the environment, or 3.
@@ -898,5 +898,62 @@ fn i_racing_touches_of_one_entry() {
             ));
         }
         assert!(faults.is_empty(), "{}", faults.join("\n"));
+    });
+}
+
+// ---- j. a marked read racing an eviction ----------------------------------------
+
+/// SIEVE at capacity 2 holds keys 1 and 2; one thread reads 1 while another
+/// inserts 3, which evicts. The hand starts at 1: if the read's mark reaches
+/// the policy before it chooses, 1 is spared and 2 goes; otherwise 1 goes, and
+/// the read either returned 1's value first or missed. A read that had
+/// returned before the insert began must have been counted.
+#[test]
+fn j1_marked_read_racing_an_evicting_insert() {
+    model("j1_marked_read_racing_an_evicting_insert", || {
+        let removed: Removed = Arc::default();
+        let log = Arc::clone(&removed);
+        let cache: Cache<u32, u32, Sieve> = Cache::builder()
+            .policy(Sieve::new(2).expect("capacity"))
+            .shards(1)
+            .clock(ManualClock::new())
+            .eviction_listener(move |k, v, cause| log.lock().expect("log").push((k, v, cause)))
+            .build()
+            .expect("a valid cache");
+        cache.insert(1, 101);
+        cache.insert(2, 102);
+        // Test bookkeeping (std, so no interleavings of its own): set once the
+        // read has returned.
+        let read_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reader = {
+            let (cache, read_done) = (cache.clone(), Arc::clone(&read_done));
+            thread::spawn(move || {
+                let got = cache.get(&1);
+                read_done.store(true, Ordering::Relaxed);
+                got
+            })
+        };
+        // Lets the reader run first in some schedules.
+        thread::yield_now();
+        let read_before = read_done.load(Ordering::Relaxed);
+        cache.insert(3, 103);
+        assert!(cache.len() <= 2, "len {} > capacity 2", cache.len());
+        let got = reader.join().expect("reader");
+        let log = removed.lock().expect("log").clone();
+        let [(victim, value, RemovalCause::Capacity)] = log[..] else {
+            panic!("one eviction expected, listener saw {log:?}");
+        };
+        assert_eq!(value, victim + 100);
+        match got {
+            Some(v) => assert_eq!(v, 101),
+            None => assert_eq!(victim, 1, "a read of a held entry missed"),
+        }
+        if read_before {
+            assert_eq!(victim, 2, "a read that returned before the insert was lost");
+        }
+        if victim == 2 {
+            assert_eq!(got, Some(101), "2 was evicted though 1 was never read");
+        }
+        assert_eq!(cache.len(), 2);
     });
 }

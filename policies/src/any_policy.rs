@@ -1,6 +1,6 @@
 use crate::{
-    Expiry, Hybrid, LruBound, NewEntry, Policy, S3Fifo, Sieve, SlidingTtl, Slot, Timed, Timestamp,
-    TinyLfu,
+    Expiry, Hybrid, LruBound, NewEntry, Policy, Reads, S3Fifo, Sieve, SlidingTtl, Slot, Timed,
+    Timestamp, TinyLfu,
 };
 
 /// One of the built-in policies, chosen at run time (for example from a config
@@ -65,12 +65,20 @@ impl Policy for AnyPolicy {
         each!(self, p => p.tracks_reads())
     }
 
+    fn reads(&self) -> Reads {
+        each!(self, p => p.reads())
+    }
+
     fn on_move(&mut self, from: Slot, to: Slot, now: Timestamp) {
         each!(self, p => p.on_move(from, to, now))
     }
 
     fn next_victim(&mut self) -> Option<Slot> {
         each!(self, p => p.next_victim())
+    }
+
+    fn next_victim_marked(&mut self, take_marks: &mut dyn FnMut(Slot) -> u8) -> Option<Slot> {
+        each!(self, p => p.next_victim_marked(take_marks))
     }
 
     fn shrink_to(&mut self, slots: usize) {

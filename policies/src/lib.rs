@@ -25,7 +25,7 @@ pub use error::PolicyError;
 pub use expiry::Expiry;
 pub use hybrid::Hybrid;
 pub use lru_bound::LruBound;
-pub use policy::{NewEntry, Policy, RemovalCause};
+pub use policy::{NewEntry, Policy, Reads, RemovalCause};
 pub use s3fifo::S3Fifo;
 pub use sieve::Sieve;
 pub use sliding_ttl::SlidingTtl;

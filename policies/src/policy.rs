@@ -69,6 +69,51 @@ impl RemovalCause {
     }
 }
 
+/// How a policy wants to hear of reads ([`Policy::reads`]).
+///
+/// A *marking* policy lets a hit skip the read buffers altogether: the cache
+/// keeps a small count of reads per entry (a byte beside the entry) and hands
+/// it over while the policy looks for a victim.
+///
+/// ```
+/// use tenure_policies::{NewEntry, Policy, Reads, Sieve, Slot, Timestamp};
+///
+/// let mut sieve = Sieve::new(2)?;
+/// assert_eq!(sieve.reads(), Reads::Mark);
+/// for slot in 0..3 {
+///     sieve.on_insert(Slot::new(slot), NewEntry::new(slot.into()), Timestamp::ZERO);
+/// }
+/// // Slot 0 was read once, and no `on_access` told the policy so: the cache
+/// // hands the count over when the policy looks at slot 0.
+/// let mut marks = [1, 0, 0];
+/// let mut take = |slot: Slot| std::mem::take(&mut marks[slot.index()]);
+/// // The hand starts at slot 0: visited, so spared; slot 1 goes.
+/// assert_eq!(sieve.next_victim_marked(&mut take), Some(Slot::new(1)));
+/// assert_eq!(marks, [0, 0, 0]);
+/// # Ok::<(), tenure_policies::PolicyError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    /// Reads do not matter: a hit records nothing for the policy.
+    None,
+    /// A read only raises its own entry's count, which the policy looks at
+    /// only while choosing a victim. The cache counts reads per entry, up to
+    /// [`Reads::MARK_LIMIT`], and the policy takes the count of an entry with
+    /// [`next_victim_marked`](Policy::next_victim_marked)'s `take_marks`
+    /// before it looks at or changes that entry's read state. `on_access` is
+    /// then never called.
+    Mark,
+    /// Every read is reported with [`on_access`](Policy::on_access), in order
+    /// (buffered under concurrency, see [`Policy`]).
+    Replay,
+}
+
+impl Reads {
+    /// The most reads a marking policy is told of at once: it must treat
+    /// more reads as this many (S3-FIFO's counter stops at 3, SIEVE's bit at 1).
+    pub const MARK_LIMIT: u8 = 3;
+}
+
 /// An eviction policy: a sequential state machine over slots.
 ///
 /// The cache calls these methods under its own lock, one at a time, passing the
@@ -88,13 +133,20 @@ impl RemovalCause {
 ///   leaves (for any cause, including ones the policy itself proposed), and
 ///   `on_move` when the cache moves a live entry to another slot to give memory
 ///   back.
-/// - If [`tracks_reads`](Policy::tracks_reads) is true (the default), reads are
+/// - If [`reads`](Policy::reads) is [`Reads::Replay`] (the default), reads are
 ///   reported with `on_access`. A single-threaded program reports every read, in
 ///   order, before the next write. Under concurrency reads are buffered per
 ///   thread: a read may be dropped (a full buffer) or reported after reads made
 ///   later on other threads, and `on_access` may name a slot the policy no longer
 ///   holds (the entry was removed since): ignore it. A reported slot is never one
 ///   that was reused for another entry since the read.
+/// - If it is [`Reads::Mark`], reads are counted per entry instead and the cache
+///   calls [`next_victim_marked`](Policy::next_victim_marked), never
+///   `next_victim` or `on_access`. A single-threaded program's counts are
+///   exact, so the policy chooses as if each read had been reported at once;
+///   under concurrency a count may miss a read or include one made while the
+///   policy was looking. The count of a reused slot starts at zero, and a moved
+///   entry's count moves with it.
 /// - [`next_victim`](Policy::next_victim) names an entry the policy holds; the
 ///   cache removes it and then calls `on_remove` before asking again. While
 ///   looking, the policy may reorganise itself (move entries between queues,
@@ -146,8 +198,21 @@ pub trait Policy: Send + 'static {
 
     /// Whether the policy needs to hear about reads ([`on_access`](Policy::on_access)).
     /// If not, a hit records nothing for it at all. The default is `true`.
+    /// A shorthand for [`reads`](Policy::reads) returning [`Reads::None`]; a
+    /// replay of a trace (which reports every read at once) needs only this.
     fn tracks_reads(&self) -> bool {
         true
+    }
+
+    /// How the cache should pass reads on: the default follows
+    /// [`tracks_reads`](Policy::tracks_reads) ([`Reads::Replay`] or
+    /// [`Reads::None`]). Must not change over the policy's life.
+    fn reads(&self) -> Reads {
+        if self.tracks_reads() {
+            Reads::Replay
+        } else {
+            Reads::None
+        }
     }
 
     /// A new entry was stored in `slot` at `now`. A policy that bounds the
@@ -169,6 +234,17 @@ pub trait Policy: Send + 'static {
     /// The entry to evict because the policy holds more than its bound, if any.
     /// The cache calls it after every write until it returns `None`.
     fn next_victim(&mut self) -> Option<Slot>;
+
+    /// [`next_victim`](Policy::next_victim) for a [`Reads::Mark`] policy:
+    /// `take_marks(slot)` returns the reads of `slot`'s entry not yet taken
+    /// (at most [`Reads::MARK_LIMIT`]) and forgets them. Take them before
+    /// looking at or changing the entry's read state, and apply them as that
+    /// many `on_access` calls would. The default ignores marks; a marking
+    /// policy must override it.
+    fn next_victim_marked(&mut self, take_marks: &mut dyn FnMut(Slot) -> u8) -> Option<Slot> {
+        let _ = take_marks;
+        self.next_victim()
+    }
 
     /// No slot at or above `slots` is in use any more: per-slot memory above it
     /// may be released. The default keeps it.

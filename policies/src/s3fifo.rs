@@ -1,8 +1,9 @@
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
 
 use crate::lru_bound::checked_capacity;
-use crate::{NewEntry, Policy, PolicyError, Slot, SlotList, Timestamp, Weights, ensure_slot};
+use crate::{
+    NewEntry, Policy, PolicyError, Reads, Slot, SlotList, Timestamp, Weights, ensure_slot,
+};
 
 /// The highest a frequency counter goes (two bits).
 const MAX_FREQ: u8 = 3;
@@ -19,7 +20,8 @@ const PROMOTE_AT: u8 = 2;
 /// comes back straight to the main queue.
 ///
 /// This follows Algorithm 1 of the paper:
-/// - a hit adds one to the entry's 2-bit counter (at most 3): nothing else;
+/// - a hit adds one to the entry's 2-bit counter (at most 3): nothing else, so
+///   the cache may count hits for the policy ([`Reads::Mark`]);
 /// - a new entry goes to the main queue if its key is in the ghost queue (which
 ///   then forgets it), else to the small queue, with its counter at 0;
 /// - to make room, the small queue gives up its oldest entry if it holds at
@@ -153,8 +155,9 @@ impl S3Fifo {
     /// Looks through the small queue from its oldest entry: promotes the read
     /// ones, and proposes the first unread one (or a main-queue victim, if a
     /// promotion filled the main queue).
-    fn small_victim(&mut self) -> Option<Slot> {
+    fn small_victim(&mut self, take_marks: &mut dyn FnMut(Slot) -> u8) -> Option<Slot> {
         while let Some(slot) = self.small.front() {
+            self.count_marks(slot, take_marks);
             if self.freq[slot.index()] < PROMOTE_AT {
                 self.to_ghost = Some(slot);
                 return Some(slot);
@@ -164,7 +167,7 @@ impl S3Fifo {
             self.small_weight -= u64::from(self.weights.get(slot));
             self.main.push_back(slot);
             if self.main_weight() >= self.main_share() {
-                return self.main_victim();
+                return self.main_victim(take_marks);
             }
         }
         None
@@ -173,8 +176,9 @@ impl S3Fifo {
     /// Looks through the main queue from its oldest entry: sends read ones to
     /// the back a count lower, and proposes the first with a count of zero.
     /// Ends within four laps, since every pass lowers a count.
-    fn main_victim(&mut self) -> Option<Slot> {
+    fn main_victim(&mut self, take_marks: &mut dyn FnMut(Slot) -> u8) -> Option<Slot> {
         while let Some(slot) = self.main.front() {
+            self.count_marks(slot, take_marks);
             let freq = &mut self.freq[slot.index()];
             if *freq == 0 {
                 return Some(slot);
@@ -183,6 +187,16 @@ impl S3Fifo {
             self.main.move_to_back(slot);
         }
         None
+    }
+
+    /// Adds the reads the cache counted for `slot` and not yet handed over.
+    #[inline]
+    fn count_marks(&mut self, slot: Slot, take_marks: &mut dyn FnMut(Slot) -> u8) {
+        let marks = take_marks(slot);
+        if marks > 0 {
+            let freq = &mut self.freq[slot.index()];
+            *freq = freq.saturating_add(marks).min(MAX_FREQ);
+        }
     }
 }
 
@@ -203,7 +217,8 @@ fn fingerprint(key_hash: u64) -> u32 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^= h >> 33;
-    (h >> 32) as u32
+    // 0 marks an empty bucket in the ghost's index.
+    ((h >> 32) as u32).max(1)
 }
 
 impl Policy for S3Fifo {
@@ -283,7 +298,15 @@ impl Policy for S3Fifo {
         release_above(&mut self.fingerprints, slots);
     }
 
+    fn reads(&self) -> Reads {
+        Reads::Mark
+    }
+
     fn next_victim(&mut self) -> Option<Slot> {
+        self.next_victim_marked(&mut |_| 0)
+    }
+
+    fn next_victim_marked(&mut self, take_marks: &mut dyn FnMut(Slot) -> u8) -> Option<Slot> {
         if self.weights.total() <= self.capacity as u64 {
             self.admit();
             return None;
@@ -293,28 +316,45 @@ impl Policy for S3Fifo {
         }
         let from_small = self.small_weight >= self.small_share && !self.small.is_empty();
         let victim = match from_small {
-            true => self.small_victim(),
+            true => self.small_victim(take_marks),
             false => None,
         };
         // Only the entry being admitted is left if both queues are empty.
-        victim.or_else(|| self.main_victim()).or(self.admitting)
+        victim
+            .or_else(|| self.main_victim(take_marks))
+            .or(self.admitting)
     }
 }
 
 /// Keys recently evicted from the small queue, oldest first, up to a total weight.
+///
+/// A ring of (fingerprint, weight) in the order keys were remembered, and an
+/// open-addressed index from each remembered fingerprint to its place in the
+/// ring. A key forgotten early (it came back) leaves a dead place in the ring,
+/// told apart because the index no longer points at it; the ring is rebuilt
+/// without them once they are half of it. So a remembered key costs about
+/// 8 bytes of ring and 8 to 16 of index, and no pointer chasing.
+///
+/// Keys are told apart by a 32-bit fingerprint, as before: two keys in the
+/// ghost at once collide with probability about `ghost size / 2^32` each (one
+/// in 4 million for a million-entry main queue), and a collision only sends a
+/// new key to the main queue.
 #[derive(Debug, Clone)]
 struct Ghost {
     /// The most total weight remembered.
     bound: u64,
     weight: u64,
-    /// Ghost entry numbers, oldest first.
-    order: SlotList,
-    /// Fingerprint and weight, by ghost entry number.
-    entries: Vec<(u32, u32)>,
-    /// Entry numbers free for reuse.
-    free: Vec<u32>,
-    /// Fingerprint to entry number, for every entry in `order`.
-    index: HashMap<u32, u32, BuildHasherDefault<FingerprintHasher>>,
+    /// Fingerprint and weight, oldest first; dead where the index does not
+    /// point back.
+    ring: VecDeque<(u32, u32)>,
+    /// The sequence number of the front of `ring` (numbers grow toward the back).
+    front: u32,
+    /// (fingerprint, sequence number) of every live ring place, by linear
+    /// probing from the fingerprint's low bits; fingerprint 0 marks an empty
+    /// bucket. Empty, or a power of two at least twice `live`.
+    index: Vec<(u32, u32)>,
+    /// Live places in `ring`.
+    live: usize,
 }
 
 impl Ghost {
@@ -322,10 +362,10 @@ impl Ghost {
         Ghost {
             bound,
             weight: 0,
-            order: SlotList::new(),
-            entries: Vec::new(),
-            free: Vec::new(),
-            index: HashMap::default(),
+            ring: VecDeque::new(),
+            front: 0,
+            index: Vec::new(),
+            live: 0,
         }
     }
 
@@ -338,51 +378,198 @@ impl Ghost {
             return;
         }
         while self.weight + u64::from(weight) > self.bound {
-            let Some(oldest) = self.order.front() else {
+            let Some(&(oldest, _)) = self.ring.front() else {
                 break;
             };
-            let (oldest_fingerprint, _) = self.entries[oldest.index()];
-            self.take(oldest_fingerprint);
+            if let Some(bucket) = self.live_bucket(self.front, oldest) {
+                self.forget(bucket);
+            }
+            self.ring.pop_front();
+            self.front = self.front.wrapping_add(1);
         }
-        let id = self.free.pop().unwrap_or_else(|| {
-            self.entries.push((0, 0));
-            (self.entries.len() - 1) as u32
-        });
-        self.entries[id as usize] = (fingerprint, weight);
-        self.order.push_back(Slot::new(id));
-        self.index.insert(fingerprint, id);
+        if self.ring.len() >= 2 * self.live + 16 {
+            self.rebuild();
+        }
+        let seq = self.front.wrapping_add(self.ring.len() as u32);
+        self.ring.push_back((fingerprint, weight));
+        self.live += 1;
         self.weight += u64::from(weight);
+        if self.index.len() < 2 * self.live {
+            self.grow();
+        }
+        self.place(fingerprint, seq);
     }
 
     /// Forgets `fingerprint`; returns whether it was remembered.
     fn take(&mut self, fingerprint: u32) -> bool {
-        let Some(id) = self.index.remove(&fingerprint) else {
-            return false;
-        };
-        self.order.remove(Slot::new(id));
-        self.weight -= u64::from(self.entries[id as usize].1);
-        self.free.push(id);
-        true
-    }
-}
-
-/// Fingerprints are already mixed: one multiply spreads them over the 64 bits
-/// the map looks at.
-#[derive(Default)]
-struct FingerprintHasher(u64);
-
-impl Hasher for FingerprintHasher {
-    fn finish(&self) -> u64 {
-        self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
+        match self.find(fingerprint) {
+            Some(bucket) => {
+                self.forget(bucket);
+                true
+            }
+            None => false,
         }
     }
 
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n);
+    fn home(&self, fingerprint: u32) -> usize {
+        fingerprint as usize & (self.index.len() - 1)
+    }
+
+    /// The index bucket of `fingerprint`, if remembered.
+    fn find(&self, fingerprint: u32) -> Option<usize> {
+        if self.index.is_empty() {
+            return None;
+        }
+        let mask = self.index.len() - 1;
+        let mut at = self.home(fingerprint);
+        loop {
+            match self.index[at].0 {
+                0 => return None,
+                f if f == fingerprint => return Some(at),
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    /// Forgets the key in index `bucket`: its weight, and its bucket (later
+    /// buckets of the same run shift back, so probing still finds them).
+    fn forget(&mut self, bucket: usize) {
+        let seq = self.index[bucket].1;
+        let place = seq.wrapping_sub(self.front) as usize;
+        self.weight -= u64::from(self.ring[place].1);
+        self.live -= 1;
+        let mask = self.index.len() - 1;
+        let mut hole = bucket;
+        let mut at = bucket;
+        self.index[hole] = (0, 0);
+        loop {
+            at = (at + 1) & mask;
+            let (fingerprint, _) = self.index[at];
+            if fingerprint == 0 {
+                return;
+            }
+            // It may fill the hole if the hole lies between its home and here.
+            let home = self.home(fingerprint);
+            if at.wrapping_sub(home) & mask >= at.wrapping_sub(hole) & mask {
+                self.index[hole] = self.index[at];
+                self.index[at] = (0, 0);
+                hole = at;
+            }
+        }
+    }
+
+    /// Files `fingerprint` (not in the index) at ring sequence number `seq`.
+    fn place(&mut self, fingerprint: u32, seq: u32) {
+        let mask = self.index.len() - 1;
+        let mut at = self.home(fingerprint);
+        while self.index[at].0 != 0 {
+            at = (at + 1) & mask;
+        }
+        self.index[at] = (fingerprint, seq);
+    }
+
+    /// Doubles the index (at least 16 buckets) and files every live place again.
+    fn grow(&mut self) {
+        let buckets = (2 * self.index.len()).max(16);
+        let old = std::mem::replace(&mut self.index, vec![(0, 0); buckets]);
+        for (fingerprint, seq) in old {
+            if fingerprint != 0 {
+                self.place(fingerprint, seq);
+            }
+        }
+    }
+
+    /// The index bucket of the ring place numbered `seq`, if it is live.
+    fn live_bucket(&self, seq: u32, fingerprint: u32) -> Option<usize> {
+        self.find(fingerprint)
+            .filter(|&bucket| self.index[bucket].1 == seq)
+    }
+
+    /// Drops the ring's dead places, renumbering the live ones from 0.
+    fn rebuild(&mut self) {
+        let ring = std::mem::take(&mut self.ring);
+        let front = self.front;
+        self.ring = ring
+            .iter()
+            .enumerate()
+            .filter(|&(i, &(fingerprint, _))| {
+                self.live_bucket(front.wrapping_add(i as u32), fingerprint)
+                    .is_some()
+            })
+            .map(|(_, &place)| place)
+            .collect();
+        self.front = 0;
+        self.index.fill((0, 0));
+        for seq in 0..self.ring.len() {
+            self.place(self.ring[seq].0, seq as u32);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ghost;
+
+    /// The ghost against a plain list: the same keys remembered, in the same
+    /// order, through pushes, takes, evictions at the bound, index growth and
+    /// ring rebuilds. Fingerprints come from a small range, so probe runs
+    /// collide and wrap, and deletions shift them back.
+    #[test]
+    fn ghost_remembers_what_a_plain_fifo_would() {
+        for bound in [1u64, 3, 20, 100] {
+            let mut ghost = Ghost::new(bound);
+            // (fingerprint, weight), oldest first.
+            let mut model: Vec<(u32, u32)> = Vec::new();
+            let mut x = 0x2545_f491_4f6c_dd1d_u64 ^ bound;
+            for step in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Spread over two ranges so home buckets of both ends meet.
+                let fingerprint = match x % 3 {
+                    0 => 1 + (x >> 8) as u32 % 40,
+                    1 => u32::MAX - (x >> 8) as u32 % 40,
+                    _ => 1 + (x >> 8) as u32 % 300,
+                };
+                if (x >> 32) % 3 == 0 {
+                    let held = model.iter().position(|&(f, _)| f == fingerprint);
+                    assert_eq!(ghost.take(fingerprint), held.is_some(), "step {step}");
+                    if let Some(at) = held {
+                        model.remove(at);
+                    }
+                } else {
+                    let weight = 1 + (x >> 40) as u32 % 3;
+                    ghost.push(fingerprint, weight);
+                    model.retain(|&(f, _)| f != fingerprint);
+                    if u64::from(weight) <= bound {
+                        while model.iter().map(|&(_, w)| u64::from(w)).sum::<u64>()
+                            + u64::from(weight)
+                            > bound
+                        {
+                            model.remove(0);
+                        }
+                        model.push((fingerprint, weight));
+                    }
+                }
+                let weight: u64 = model.iter().map(|&(_, w)| u64::from(w)).sum();
+                assert_eq!(
+                    (ghost.weight, ghost.live),
+                    (weight, model.len()),
+                    "step {step}"
+                );
+                assert!(ghost.ring.len() <= 2 * ghost.live + 16);
+            }
+            // Same keys, same order.
+            let live: Vec<(u32, u32)> = (0..ghost.ring.len())
+                .filter(|&i| {
+                    let (f, _) = ghost.ring[i];
+                    ghost
+                        .live_bucket(ghost.front.wrapping_add(i as u32), f)
+                        .is_some()
+                })
+                .map(|i| ghost.ring[i])
+                .collect();
+            assert_eq!(live, model);
+        }
     }
 }

@@ -1,10 +1,13 @@
 use crate::lru_bound::checked_capacity;
-use crate::{NewEntry, Policy, PolicyError, Slot, SlotList, Timestamp, Weights, ensure_slot};
+use crate::{
+    NewEntry, Policy, PolicyError, Reads, Slot, SlotList, Timestamp, Weights, ensure_slot,
+};
 
 /// SIEVE (Zhang et al., NSDI '24): one FIFO queue, a visited bit per entry and
 /// a hand that sweeps from the oldest entry toward the newest.
 ///
-/// A hit only sets the entry's bit. To make room, the hand passes over visited
+/// A hit only sets the entry's bit, so the cache may keep it for the policy
+/// ([`Reads::Mark`]). To make room, the hand passes over visited
 /// entries, clearing their bits, and evicts the first unvisited one; it stays
 /// where it stopped for the next eviction, wrapping to the oldest entry when
 /// it passes the newest. An entry read since the hand last passed survives
@@ -145,7 +148,15 @@ impl Policy for Sieve {
         }
     }
 
+    fn reads(&self) -> Reads {
+        Reads::Mark
+    }
+
     fn next_victim(&mut self) -> Option<Slot> {
+        self.next_victim_marked(&mut |_| 0)
+    }
+
+    fn next_victim_marked(&mut self, take_marks: &mut dyn FnMut(Slot) -> u8) -> Option<Slot> {
         if self.weights.total() <= self.capacity as u64 {
             self.admit();
             return None;
@@ -157,8 +168,9 @@ impl Policy for Sieve {
         let Some(mut at) = self.hand.or_else(|| self.order.front()) else {
             return self.admitting;
         };
-        // Ends within one lap: every visited entry passed is cleared.
-        while std::mem::take(&mut self.visited[at.index()]) {
+        // Ends within one lap: every visited entry passed is cleared, and a
+        // count once taken is gone.
+        while std::mem::take(&mut self.visited[at.index()]) | (take_marks(at) > 0) {
             at = self.order.after(at).or_else(|| self.order.front())?;
         }
         // `on_remove` moves the hand past the victim.

@@ -1,4 +1,4 @@
-use crate::{Expiry, NewEntry, Policy, PolicyError, Slot, Timestamp};
+use crate::{Expiry, NewEntry, Policy, PolicyError, Reads, Slot, Timestamp};
 
 /// Any bounding policy with time rules added: the cache enforces `expiry` for
 /// its entries, while `policy` keeps its order and picks its victims.
@@ -75,6 +75,12 @@ impl<P: Policy> Policy for Timed<P> {
         self.policy.tracks_reads()
     }
 
+    // Expiry reads the entry's own access time, so reads matter here only as
+    // much as they do to the policy.
+    fn reads(&self) -> Reads {
+        self.policy.reads()
+    }
+
     #[inline]
     fn on_insert(&mut self, slot: Slot, entry: NewEntry, now: Timestamp) {
         self.policy.on_insert(slot, entry, now);
@@ -97,6 +103,11 @@ impl<P: Policy> Policy for Timed<P> {
     #[inline]
     fn next_victim(&mut self) -> Option<Slot> {
         self.policy.next_victim()
+    }
+
+    #[inline]
+    fn next_victim_marked(&mut self, take_marks: &mut dyn FnMut(Slot) -> u8) -> Option<Slot> {
+        self.policy.next_victim_marked(take_marks)
     }
 
     fn shrink_to(&mut self, slots: usize) {
