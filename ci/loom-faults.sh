@@ -27,11 +27,12 @@ declare -A models=(
   [reclaim_in_read_order]="g_two_readers_then_maintenance_and_remove"
   [reused_slot_record]="h_slot_reused_between_read_and_drain"
   [store_touch]="i_racing_touches_of_one_entry"
+  [skip_mark]="j1_marked_read_racing_an_evicting_insert"
 )
 faults=("$@")
 if [ ${#faults[@]} -eq 0 ]; then
   faults=(no_flight keep_abandoned len_before_evict skip_hit_expiry reclaim_trusts_policy
-    stale_remove lost_removal racy_stop_wait reclaim_in_read_order reused_slot_record store_touch)
+    stale_remove lost_removal racy_stop_wait reclaim_in_read_order reused_slot_record store_touch skip_mark)
 fi
 mkdir -p "$CARGO_TARGET_DIR"
 

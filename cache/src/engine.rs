@@ -281,7 +281,7 @@ where
                 }
             }
             let value = entry.value.clone();
-            if self.read_kind == Reads::Mark {
+            if self.read_kind == Reads::Mark && faults::mark_reads() {
                 table.mark(pos);
             }
             let table = faults::unlock_before_record(table);

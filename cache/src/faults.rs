@@ -116,3 +116,9 @@ pub(crate) fn racy_stop_wait<G>(guard: G, relock: impl FnOnce() -> G) -> G {
     }
     guard
 }
+
+/// Count no read of a marking policy's entry, as if hits were not recorded at
+/// all (model j): `false` under the fault.
+pub(crate) fn mark_reads() -> bool {
+    !cfg!(tenure_fault = "skip_mark")
+}
