@@ -157,11 +157,13 @@ impl TinyLfu {
         (mix(key_hash ^ self.seed) >> 34) as u32
     }
 
-    /// Counts a lookup of the key with `hash` for the tuner and, when it
-    /// decides, resizes the window.
+    /// Counts a lookup of the key with `hash`, held in `slot`, for the tuner
+    /// and, when it decides, resizes the window.
     #[inline]
-    fn record(&mut self, hash: u32, weight: u32) {
+    fn record(&mut self, hash: u32, slot: Slot) {
         let window = self.regions.window_max;
+        let weights = &self.regions.weights;
+        let weight = || weights.get(slot);
         if let Some(window) = self.tuner.record(hash, weight, window, &self.sketch) {
             self.regions.set_window(window);
         }
@@ -230,26 +232,23 @@ impl Regions {
     /// Moves a little of any overflow of the window and the protected segment
     /// to probation (a few entries a call keep every call O(1)).
     fn rebalance(&mut self) {
-        for _ in 0..REBALANCE_STEPS {
-            if self.entries.weight(Region::Window) <= self.window_max {
-                break;
-            }
-            let Some(oldest) = self.entries.front(Region::Window) else {
-                break;
-            };
-            let weight = self.weights.get(oldest);
-            self.entries.relink(oldest, Region::Probation, weight);
-        }
+        self.spill_to_probation(Region::Window, self.window_max);
         self.demote_protected();
     }
 
     /// Moves protected entries to probation while the segment is over its share.
     fn demote_protected(&mut self) {
+        self.spill_to_probation(Region::Protected, self.protected_max);
+    }
+
+    /// Moves up to `REBALANCE_STEPS` of `region`'s oldest entries to probation
+    /// while it holds more than `limit`.
+    fn spill_to_probation(&mut self, region: Region, limit: u64) {
         for _ in 0..REBALANCE_STEPS {
-            if self.entries.weight(Region::Protected) <= self.protected_max {
+            if self.entries.weight(region) <= limit {
                 break;
             }
-            let Some(oldest) = self.entries.front(Region::Protected) else {
+            let Some(oldest) = self.entries.front(region) else {
                 break;
             };
             let weight = self.weights.get(oldest);
@@ -336,7 +335,7 @@ impl Policy for TinyLfu {
         self.sketch.ensure_room(self.regions.entries.len() + 1);
         self.sketch.increment(spread(hash));
         self.regions.insert(slot, hash, entry.weight);
-        self.record(hash, entry.weight);
+        self.record(hash, slot);
     }
 
     #[inline]
@@ -344,7 +343,7 @@ impl Policy for TinyLfu {
         if self.regions.access(slot) {
             let hash = self.regions.entries.hash(slot);
             self.sketch.increment(spread(hash));
-            self.record(hash, self.regions.weights.get(slot));
+            self.record(hash, slot);
         }
     }
 

@@ -84,19 +84,19 @@ impl WindowTuner {
         }
     }
 
-    /// Counts a lookup of the key with `hash` (of `weight`, if it is stored)
-    /// while the window holds `window`; at the end of a period, the window's
-    /// new size if it should change.
+    /// Counts a lookup of the key with `hash` (of `weight()`, asked only if
+    /// the key is sampled) while the window holds `window`; at the end of a
+    /// period, the window's new size if it should change.
     #[inline]
     pub(crate) fn record(
         &mut self,
         hash: u32,
-        weight: u32,
+        weight: impl FnOnce() -> u32,
         window: u64,
         sketch: &FrequencySketch,
     ) -> Option<u64> {
         if hash & ((1 << SAMPLE_BITS) - 1) < self.sample_below {
-            self.request(hash, weight, sketch);
+            self.request(hash, weight(), sketch);
         }
         self.lookups += 1;
         if self.lookups < self.period {
