@@ -5,11 +5,17 @@
 //! ```text
 //! cargo run --release -p tenure-sim --example tune_tinylfu -- [TRACE_DIR] [TRACE...]
 //! ```
+//!
+//! With `TUNE_SEED=N` in the environment, the policy is
+//! `TinyLfu::with_seed(capacity, N)` instead of the config's (seed 0): how much
+//! a cell moves with the hash is how much of a gap is noise.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use tenure::{CacheConfig, PolicyKind};
+use tenure_policies::{NewEntry, Policy, Slot, Timestamp, TinyLfu};
 use tenure_sim::{Model, PolicyModel, TraceOptions, open_trace};
 
 /// (trace, capacity, moka, quick_cache, ARC) from the traces' README.
@@ -69,6 +75,9 @@ fn load_trace(path: &Path) -> Vec<u64> {
 }
 
 fn hit_ratio(keys: &[u64], capacity: usize) -> f64 {
+    if let Some(seed) = std::env::var("TUNE_SEED").ok().and_then(|s| s.parse().ok()) {
+        return seeded_hit_ratio(keys, capacity, seed);
+    }
     let config = CacheConfig {
         policy: PolicyKind::TinyLfu,
         max_capacity: Some(capacity as u64),
@@ -78,6 +87,37 @@ fn hit_ratio(keys: &[u64], capacity: usize) -> f64 {
     };
     let mut model = PolicyModel::new(&config).expect("a valid config");
     let hits = keys.iter().filter(|&&k| model.access(k)).count();
+    100.0 * hits as f64 / keys.len() as f64
+}
+
+/// The hit ratio of `TinyLfu::with_seed(capacity, seed)`, driven as
+/// `PolicyModel` drives a policy: a hit is an access, a miss an insert (the key
+/// as its hash) and evictions until the policy is within its bound.
+fn seeded_hit_ratio(keys: &[u64], capacity: usize, seed: u64) -> f64 {
+    let mut policy = TinyLfu::with_seed(capacity, seed).expect("a valid capacity");
+    let mut index: HashMap<u64, Slot> = HashMap::new();
+    let mut held: Vec<u64> = Vec::new();
+    let mut free: Vec<Slot> = Vec::new();
+    let mut hits = 0;
+    for &key in keys {
+        if let Some(&slot) = index.get(&key) {
+            policy.on_access(slot, Timestamp::ZERO);
+            hits += 1;
+            continue;
+        }
+        let slot = free.pop().unwrap_or_else(|| {
+            held.push(0);
+            Slot::new(held.len() as u32 - 1)
+        });
+        held[slot.index()] = key;
+        index.insert(key, slot);
+        policy.on_insert(slot, NewEntry::new(key), Timestamp::ZERO);
+        while let Some(victim) = policy.next_victim() {
+            policy.on_remove(victim);
+            index.remove(&held[victim.index()]);
+            free.push(victim);
+        }
+    }
     100.0 * hits as f64 / keys.len() as f64
 }
 
