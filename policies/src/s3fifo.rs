@@ -25,8 +25,10 @@ const PROMOTE_AT: u8 = 2;
 /// - a new entry goes to the main queue if its key is in the ghost queue (which
 ///   then forgets it), else to the small queue, with its counter at 0;
 /// - to make room, the small queue gives up its oldest entry if it holds at
-///   least a tenth of the capacity (the entry being admitted not counted), else
-///   the main queue does;
+///   least a tenth of the capacity (the entry being admitted not counted) or
+///   the main queue is empty, else the main queue does; the entry being
+///   admitted is proposed only when both queues are empty, whatever the
+///   weights;
 /// - the oldest entry of the small queue moves to the back of the main queue if
 ///   its counter is above 1 (counter reset; if that fills the main queue, the main
 ///   queue gives up an entry instead), else it is evicted and its key joins the
@@ -314,12 +316,15 @@ impl Policy for S3Fifo {
         if let Some(&slot) = self.oversized.last() {
             return Some(slot);
         }
-        let from_small = self.small_weight >= self.small_share && !self.small.is_empty();
+        // The small queue gives up an entry when over its share, or when the
+        // main queue has none to give. A small queue of only read entries
+        // promotes them all and leaves the choice to the main queue.
+        let from_small = self.small_weight >= self.small_share || self.main.is_empty();
         let victim = match from_small {
             true => self.small_victim(take_marks),
             false => None,
         };
-        // Only the entry being admitted is left if both queues are empty.
+        // The entry being admitted is proposed only once both queues are empty.
         victim
             .or_else(|| self.main_victim(take_marks))
             .or(self.admitting)

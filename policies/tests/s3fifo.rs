@@ -54,6 +54,23 @@ fn hand_worked_trace() {
     assert_eq!(write(&mut s3, 4, 116), [5]);
 }
 
+/// The small queue under its share and the main queue empty: room is still
+/// made from the small queue, never by turning away a newcomer that fits.
+#[test]
+fn a_heavy_newcomer_that_fits_evicts_the_small_queue_not_itself() {
+    for capacity in [100, Slot::LIMIT] {
+        let mut s3 = S3Fifo::new(capacity).unwrap();
+        assert!(write_weighing(&mut s3, 0, 1, 5).is_empty());
+        let heavy = u32::try_from(capacity - 4).unwrap();
+        assert_eq!(write_weighing(&mut s3, 1, 2, heavy), [0], "at {capacity}");
+        // A small queue of read entries promotes them, then main gives.
+        let mut s3 = S3Fifo::new(capacity).unwrap();
+        assert!(write_weighing(&mut s3, 0, 1, 5).is_empty());
+        read(&mut s3, &[0, 0]);
+        assert_eq!(write_weighing(&mut s3, 1, 2, heavy), [0], "at {capacity}");
+    }
+}
+
 #[test]
 fn an_entry_heavier_than_the_capacity_is_the_first_victim() {
     let mut s3 = S3Fifo::new(10).unwrap();
@@ -258,7 +275,7 @@ impl Policy for Model {
         if let Some(e) = self.entries().find(|e| u64::from(e.weight) > capacity) {
             return Some(e.slot);
         }
-        if weight(&self.small) >= self.small_share {
+        if weight(&self.small) >= self.small_share || self.main.is_empty() {
             while let Some(mut e) = self.small.pop_front() {
                 if e.freq <= 1 {
                     self.small.push_front(e);
