@@ -2,11 +2,19 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 use std::time::Duration;
 
 use foldhash::fast::FixedState;
 use tenure::policy::{AnyPolicy, Expiry, NewEntry, Policy, Slot, TimerWheel, Timestamp};
 use tenure::{Cache, CacheConfig, ConfigError, ManualClock};
+
+/// How both engines hash a key: the policies see these hashes (W-TinyLFU's
+/// sketch and window tuner, S3-FIFO's ghost), so the two engines must agree
+/// on them, and a replay must not depend on a random seed.
+pub(crate) fn key_hasher() -> FixedState {
+    FixedState::with_seed(0x7e9e_5eed)
+}
 
 /// A keyed cache under simulation: one lookup at a time, on a simulated clock.
 pub trait Model {
@@ -87,7 +95,7 @@ impl Model for UnboundedMap {
 /// ```
 #[derive(Debug)]
 pub struct TenureModel {
-    cache: Cache<u64, (), AnyPolicy>,
+    cache: Cache<u64, (), AnyPolicy, FixedState>,
     clock: ManualClock,
 }
 
@@ -102,12 +110,13 @@ impl TenureModel {
         let cache = Cache::builder()
             .policy(config.to_policy()?)
             .clock(clock.clone())
+            .hasher(key_hasher())
             .build()?;
         Ok(TenureModel { cache, clock })
     }
 
     /// The cache itself, e.g. for its [`stats`](tenure::Cache::stats).
-    pub fn cache(&self) -> &Cache<u64, (), AnyPolicy> {
+    pub fn cache(&self) -> &Cache<u64, (), AnyPolicy, FixedState> {
         &self.cache
     }
 }
@@ -277,8 +286,9 @@ impl PolicyModel {
             self.slots.push(entry);
         }
         self.len += 1;
+        let hash = key_hasher().hash_one(key);
         self.policy
-            .on_insert(Slot::new(index), NewEntry::new(key), self.now);
+            .on_insert(Slot::new(index), NewEntry::new(hash), self.now);
         if let (Some(timers), Some(deadline)) = (
             self.timers.as_mut(),
             self.expiry.deadline(self.now, self.now),
@@ -403,6 +413,12 @@ mod tests {
             config(PolicyKind::SlidingTtl, Some(5), None, Some(12)),
             config(PolicyKind::Hybrid, Some(5), Some(4), None),
             config(PolicyKind::Hybrid, Some(4), Some(6), Some(9)),
+            config(PolicyKind::TinyLfu, None, Some(5), None),
+            config(PolicyKind::TinyLfu, Some(5), Some(6), None),
+            config(PolicyKind::S3Fifo, None, Some(5), None),
+            config(PolicyKind::S3Fifo, Some(4), Some(6), Some(9)),
+            config(PolicyKind::Sieve, None, Some(5), None),
+            config(PolicyKind::Sieve, Some(5), Some(6), None),
         ];
         for (c, config) in configs.iter().enumerate() {
             let (mut hits, mut expired, mut evicted) = (0, 0, 0);
