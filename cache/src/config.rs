@@ -191,7 +191,8 @@ pub enum ConfigError {
     /// A builder was given no bound and no expiry: the cache would grow
     /// without limit, the leak tenure exists to fix.
     #[error(
-        "the cache has no bound and no expiry: set `max_capacity`, `time_to_idle` or          `time_to_live` (a cache with none of them grows without limit)"
+        "the cache has no bound and no expiry: set `max_capacity`, `time_to_idle` or \
+         `time_to_live` (a cache with none of them grows without limit)"
     )]
     Unbounded,
     /// A builder knob that does not combine with a policy given by
