@@ -152,9 +152,7 @@ where
     pub fn insert(&self, key: K, value: V) -> Option<V> {
         let hash = self.inner.hasher.hash_one(&key);
         let weight = self.inner.weigh(&key, &value);
-        let (replaced, removals) = self.inner.write(|w| w.insert(key, hash, value, weight));
-        self.inner.notify(removals);
-        replaced
+        self.inner.write(|w| w.insert(key, hash, value, weight))
     }
 
     /// Removes `key`, returning its live value (also passed to the eviction listener with
@@ -174,35 +172,42 @@ where
                 .find(hash, key)
                 .map(|(_, e)| e.value.clone())
         };
-        let (removed, removals) =
-            faults::stale_remove(peek, || inner.write(|w| w.remove(key, hash)));
-        inner.notify(removals);
-        removed
+        let stale = faults::stale_peek(peek);
+        inner.write(|w| faults::stale_remove(stale, w.remove(key, hash), w))
     }
 
     /// Removes every live entry for which `predicate(key, value)` is true
     /// ([`RemovalCause::Removed`]); returns how many. The predicate runs under the
     /// cache's locks: it must not call back into this cache.
+    ///
+    /// Like [`clear`](Cache::clear), it goes shard by shard: a concurrent read
+    /// may see some matching entries gone and others not yet. If the predicate
+    /// panics, the entries already removed stay removed and are reported to the
+    /// listener; the rest stay.
     pub fn invalidate_if(&self, mut predicate: impl FnMut(&K, &V) -> bool) -> usize {
-        let (count, removals) = self
-            .inner
-            .write(|w| w.remove_where(&mut predicate, RemovalCause::Removed));
-        self.inner.notify(removals);
-        count
+        self.inner
+            .write(|w| w.remove_where(&mut predicate, RemovalCause::Removed))
     }
 
     /// Removes every entry ([`RemovalCause::Cleared`]; entries that had already
     /// expired are reported as [`RemovalCause::Expired`]).
+    ///
+    /// No other write interleaves with it, but entries go shard by shard: a
+    /// concurrent [`get`](Cache::get) may find one key gone and another still
+    /// there. When it returns, every entry held when it began has gone.
     pub fn clear(&self) {
-        let (_, removals) = self
-            .inner
+        self.inner
             .write(|w| w.remove_where(&mut |_, _| true, RemovalCause::Cleared));
-        self.inner.notify(removals);
     }
 
     /// The number of entries held. Expired entries count until they are reclaimed
     /// (by the next write, [`run_maintenance`](Cache::run_maintenance) or a sweeper);
     /// they are never returned. Never more than a bounded policy's capacity.
+    ///
+    /// The count is published at the end of each write, after its evictions:
+    /// while a write is in progress on another thread, its entry may already be
+    /// readable with `len()` not counting it yet. Once every write has
+    /// returned, `len()` is exact.
     pub fn len(&self) -> usize {
         self.inner.len.load(Ordering::Acquire)
     }
@@ -212,7 +217,10 @@ where
         self.len() == 0
     }
 
-    /// The keys of every live entry, in no particular order.
+    /// The keys of every live entry, in no particular order. Read shard by
+    /// shard while writes go on: every key live throughout the call is there,
+    /// no expired one is, and a key inserted or removed during the call may or
+    /// may not be.
     pub fn keys(&self) -> Vec<K>
     where
         K: Clone,
@@ -274,6 +282,26 @@ where
     /// The value for `key`, made by `create` if there is none. Concurrent callers
     /// for the same key wait for one creator and share its value; callers for other
     /// keys never wait on it. If the creator panics, one waiter takes over.
+    ///
+    /// It is one step as far as any other call can tell. If the key is written
+    /// while `create` runs (an [`insert`](Cache::insert) from another thread, or
+    /// from `create` itself), that value stands: it is returned, to this caller
+    /// and every waiter, and the value `create` made is dropped, never stored,
+    /// never passed to the eviction listener and not counted in
+    /// [`CacheStats::creations`].
+    ///
+    /// ```
+    /// use tenure::Cache;
+    ///
+    /// let cache: Cache<&str, u32> = Cache::builder().max_capacity(10).build()?;
+    /// let got = cache.get_or_create("k", || {
+    ///     cache.insert("k", 1); // written while the creator runs
+    ///     2
+    /// });
+    /// assert_eq!((got, cache.get("k")), (1, Some(1)));
+    /// assert_eq!(cache.stats().creations, 0);
+    /// # Ok::<(), tenure::ConfigError>(())
+    /// ```
     ///
     /// # Panics
     /// If `create` asks this cache for `key` itself (any get-or-create form,

@@ -56,26 +56,35 @@ where
             .expect("a creation holds its flight until it finishes")
     }
 
-    /// Stores `value`, hands it to the waiters, then runs the listener. The
-    /// value is stored before the flight is retired, so a newcomer always finds
-    /// one or the other.
+    /// Stores `value` and hands it to the waiters; returns it. If the key was
+    /// written while the creator ran, that value stands instead: it is what
+    /// this caller and the waiters get, and `value` is dropped unstored.
+    ///
+    /// One write both stores the value and takes the flight off the registry,
+    /// so no call that comes after it, a `remove` included, can still join
+    /// the flight: a removed value is never handed out again. If user code
+    /// panics (the weigher, an expiry hook), the creation is dropped
+    /// unfinished and a waiter takes over.
     pub(crate) fn finish(mut self, value: V) -> V {
         let inner = self.inner;
         let hash = self.hash;
         let key = self.key.take().expect("a creation finishes once");
         let weight = inner.weigh(&key, &value);
-        let (_, removals) = inner.write(|w| {
-            w.count_creation();
-            w.insert(key, hash, value.clone(), weight)
-        });
-        if let Some(flight) = self.flight.take() {
-            let shard = inner.layout.shard_of(hash);
+        let flight = self
+            .flight
+            .as_ref()
+            .expect("a creation holds its flight until it finishes");
+        let stored = inner.write(|w| {
+            let stored = w.create(key, hash, value, weight);
             inner
                 .flights
-                .retire(hash, shard, &flight, Some(value.clone()));
-        }
-        inner.notify(removals);
-        value
+                .unregister(hash, inner.layout.shard_of(hash), flight);
+            stored
+        });
+        // Waiters are woken with no lock held: a waker is user code.
+        let flight = self.flight.take().expect("a creation finishes once");
+        flight.complete(Some(stored.clone()));
+        stored
     }
 }
 
@@ -84,7 +93,8 @@ impl<K, V, P, S> Drop for Creation<'_, K, V, P, S> {
         if let Some(flight) = self.flight.take() {
             self.inner.counters.creation_failed();
             let shard = self.inner.layout.shard_of(self.hash);
-            faults::keep_abandoned(|| self.inner.flights.retire(self.hash, shard, &flight, None));
+            faults::keep_abandoned(|| self.inner.flights.unregister(self.hash, shard, &flight));
+            flight.complete(None);
         }
     }
 }

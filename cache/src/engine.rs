@@ -26,13 +26,15 @@
 //! replayed once more, so a buffered read never lands on another entry. Removed
 //! entries go to the listener after every lock is released.
 //!
-//! Lock order: the policy lock, then a table lock; or a flight lock, then the
-//! policy lock (registering a thread's buffer) or a table lock (shared). Nothing
-//! waits for the policy lock while holding a table lock.
+//! Lock order: the policy lock, then a table lock or a flight-registry lock
+//! (a finishing creation takes its flight off the registry in its write); a
+//! flight-registry lock, then a table lock (shared). Nothing waits for the
+//! policy lock while holding a table lock or a registry lock.
 
 use std::borrow::Borrow;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hash};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use crate::clock::Clock;
 use crate::creation::Creation;
@@ -40,8 +42,8 @@ use crate::expire::Expiry as EntryExpiry;
 use crate::faults;
 use crate::flight::{Flight, Flights, Join};
 use crate::read_buffer::{Mine, ReadBuffers, ThreadReads};
-use crate::removals::{EvictionListener, Removals};
-use crate::shard::{Layout, Pos, Table};
+use crate::removals::EvictionListener;
+use crate::shard::{Entry, Layout, Pos, Table};
 use crate::stats::{CacheStats, WriteCounters};
 use crate::sweeper::{Sweeper, Sweepers};
 use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock};
@@ -67,6 +69,8 @@ pub(crate) struct Core<P> {
     pub(crate) reads: Vec<Arc<ThreadReads>>,
     /// Hits and misses counted by buffers since retired.
     pub(crate) retired: (u64, u64),
+    /// The latest time a drain replayed reads at.
+    pub(crate) latest: Timestamp,
     /// Per shard, positions free for a new entry, taken from the back. May also
     /// hold positions at or beyond the shard's span (dropped by compaction):
     /// skip those.
@@ -199,6 +203,7 @@ where
                 timers,
                 reads: Vec::new(),
                 retired: (0, 0),
+                latest: Timestamp::ZERO,
                 free: (0..layout.shards()).map(|_| VecDeque::new()).collect(),
                 freed: Vec::new(),
                 shards: vec![ShardSize::default(); layout.shards()].into_boxed_slice(),
@@ -270,20 +275,11 @@ where
             let Some((pos, entry)) = table.find(hash, key) else {
                 return miss(Lookup::Miss);
             };
-            if self.timed {
-                let now = self.clock.now();
-                if table.is_expired(pos, entry, &self.expiry, now) {
-                    return miss(Lookup::Expired);
-                }
-                entry.touch(now);
-                if let Some(hooks) = &self.per_entry {
-                    self.after_read(hooks.as_ref(), &table, shard, pos, now);
-                }
-            }
-            let value = entry.value.clone();
-            if self.read_kind == Reads::Mark && faults::mark_reads() {
-                table.mark(pos);
-            }
+            // The one clock read of a hit, reused by the drain it may trigger.
+            let now = self.now();
+            let Some(value) = self.read_at(&table, shard, pos, entry, now) else {
+                return miss(Lookup::Expired);
+            };
             let table = faults::unlock_before_record(table);
             // Published before the table lock goes: see `read_buffer`.
             let full = self.read_kind == Reads::Replay && mine.record(self.layout.slot(shard, pos));
@@ -291,12 +287,53 @@ where
             mine.count_hit();
             if full {
                 if let Some(mut core) = self.core.try_lock() {
-                    let now = self.now();
                     self.drain(&mut core, now);
                 }
             }
             Lookup::Hit(value)
         })
+    }
+
+    /// A read of the entry at `pos`, under its shard's read lock: its value,
+    /// with the read counted on the entry (access time, read hook, read mark),
+    /// or `None` if it has expired at `now`.
+    #[inline]
+    fn read_at(
+        &self,
+        table: &Table<K, V>,
+        shard: usize,
+        pos: Pos,
+        entry: &Entry<K, V>,
+        now: Timestamp,
+    ) -> Option<V> {
+        if self.timed {
+            if table.is_expired(pos, entry, &self.expiry, now) {
+                return None;
+            }
+            entry.touch(now);
+            if let Some(hooks) = &self.per_entry {
+                self.after_read(hooks.as_ref(), table, shard, pos, now);
+            }
+        }
+        if self.read_kind == Reads::Mark && faults::mark_reads() {
+            table.mark(pos);
+        }
+        Some(entry.value.clone())
+    }
+
+    /// A lookup that takes no lock but its shard's and counts nothing: for
+    /// get-or-create's last look under the flight registry's lock. The read
+    /// reaches the entry (time, hook, mark) but not the policy's order: as a
+    /// read dropped from a full buffer would.
+    fn recheck<Q>(&self, key: &Q, hash: u64) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let shard = self.layout.shard_of(hash);
+        let table = self.tables[shard].read();
+        let (pos, entry) = table.find(hash, key)?;
+        self.read_at(&table, shard, pos, entry, self.now())
     }
 
     /// Runs the read hook of a per-entry expiry on a hit at `now`, and moves
@@ -356,14 +393,18 @@ where
     }
 
     /// Replays every thread's read buffer into the policy, and retires the
-    /// buffers of threads that have ended.
+    /// buffers of threads that have ended. A hit's `now` may be older than
+    /// the last write's: the policy never sees time go back.
     pub(crate) fn drain(&self, core: &mut Core<P>, now: Timestamp) {
         let Core {
             policy,
             reads,
             retired,
+            latest,
             ..
         } = core;
+        *latest = (*latest).max(now);
+        let now = *latest;
         reads.retain(|buffer| {
             // Read first: a thread publishes its last records before it closes.
             let closed = buffer.is_closed();
@@ -377,39 +418,43 @@ where
     }
 
     /// Runs `op` as a write: under the policy lock, after replaying reads and
-    /// reclaiming expired entries, followed by eviction down to the bound. The
-    /// caller hands the returned removals to [`Inner::notify`].
-    pub(crate) fn write<R>(
-        &self,
-        op: impl FnOnce(&mut Writer<'_, K, V, P, S>) -> R,
-    ) -> (R, Removals<K, V>) {
-        let mut core = self.core.lock();
-        let now = self.now();
-        self.drain(&mut core, now);
-        let mut w = Writer::new(self, &mut core, now);
-        if self.per_entry.is_some() {
-            w.reschedule(&mut self.rescheduled.lock());
+    /// reclaiming expired entries, followed by eviction down to the bound;
+    /// then, with every lock released, hands each removal to the listener.
+    ///
+    /// This is the one door removals leave by. If `op` panics (user code it
+    /// calls: an expiry hook, a predicate), the write still ends as any write
+    /// does, every removal collected so far is delivered, and then the panic
+    /// resumes; `op` must leave the write consistent where user code can
+    /// panic (call it before changing anything).
+    pub(crate) fn write<R>(&self, op: impl FnOnce(&mut Writer<'_, K, V, P, S>) -> R) -> R {
+        let (result, removals) = {
+            let mut core = self.core.lock();
+            let now = self.now();
+            self.drain(&mut core, now);
+            let mut w = Writer::new(self, &mut core, now);
+            if self.per_entry.is_some() {
+                w.reschedule(&mut self.rescheduled.lock());
+            }
+            w.reclaim_expired();
+            let result = catch_unwind(AssertUnwindSafe(|| op(&mut w)));
+            faults::len_before_evict(|| self.len.store(w.len(), Ordering::Release));
+            w.evict_over_bound();
+            let removals = w.finish();
+            self.weighted_size
+                .store(core.weights.total(), Ordering::Release);
+            self.len.store(core.len, Ordering::Release);
+            (result, removals)
+        };
+        let listener_panic = removals.deliver(self.listener.as_ref(), &self.counters);
+        match (result, listener_panic) {
+            (Err(panic), _) | (Ok(_), Some(panic)) => resume_unwind(panic),
+            (Ok(result), None) => result,
         }
-        w.reclaim_expired();
-        let result = op(&mut w);
-        faults::len_before_evict(|| self.len.store(w.len(), Ordering::Release));
-        w.evict_over_bound();
-        let removals = w.finish();
-        self.weighted_size
-            .store(core.weights.total(), Ordering::Release);
-        self.len.store(core.len, Ordering::Release);
-        (result, removals)
     }
 
     /// A write that changes nothing: replays reads, reclaims what expired.
     pub(crate) fn maintain(&self) {
-        let ((), removals) = self.write(|_| ());
-        self.notify(removals);
-    }
-
-    /// Hands removed entries to the listener, each once, with no lock held.
-    pub(crate) fn notify(&self, removals: Removals<K, V>) {
-        removals.deliver(self.listener.as_ref(), &self.counters);
+        self.write(|_| ());
     }
 
     /// A snapshot of the counters.
@@ -455,14 +500,16 @@ where
             Lookup::Expired => self.maintain(),
             Lookup::Miss => {}
         }
+        // User code, so before the registry's lock (see `Flights::join`).
+        let owned = to_key()?;
         let shard = self.layout.shard_of(hash);
-        let recheck = || match self.lookup(key, hash, false) {
-            Lookup::Hit(v) => Some(v),
-            Lookup::Miss | Lookup::Expired => None,
-        };
+        let recheck = || self.recheck(key, hash);
         Ok(
-            match self.flights.join(key, hash, shard, recheck, to_key, sync)? {
-                Join::Found(v) => Joined::Hit(v),
+            match self.flights.join(key, hash, shard, recheck, owned, sync) {
+                Join::Found(v) => {
+                    self.with_mine(|mine| mine.count_hit());
+                    Joined::Hit(v)
+                }
                 Join::Wait(flight) => {
                     self.count_miss();
                     Joined::Wait(flight)

@@ -84,21 +84,26 @@ pub(crate) fn store_touch(last_access: &crate::sync::AtomicU64, now: u64) -> u64
 }
 
 /// Report a removed entry with a value read before the write lock was taken
-/// (models e): `peek` runs before `write`, whose last removal then carries the
-/// peeked value.
-pub(crate) fn stale_remove<V, K, R>(
-    peek: impl FnOnce() -> Option<V>,
-    write: impl FnOnce() -> (R, crate::removals::Removals<K, V>),
-) -> (R, crate::removals::Removals<K, V>) {
-    if !cfg!(tenure_fault = "stale_remove") {
-        return write();
+/// (models e): [`stale_peek`] runs `peek` before the write, and
+/// [`stale_remove`] then puts the peeked value in the write's last removal.
+pub(crate) fn stale_peek<V>(peek: impl FnOnce() -> Option<V>) -> Option<V> {
+    if cfg!(tenure_fault = "stale_remove") {
+        peek()
+    } else {
+        None
     }
-    let stale = peek();
-    let (result, mut removals) = write();
-    if let (Some(stale), Some(last)) = (stale, removals.last_mut()) {
-        last.1 = stale;
+}
+
+/// See [`stale_peek`]; passes `removed` through.
+pub(crate) fn stale_remove<K, V, P, S, R>(
+    stale: Option<V>,
+    removed: R,
+    w: &mut crate::writer::Writer<'_, K, V, P, S>,
+) -> R {
+    if let Some(stale) = stale {
+        w.replace_last_removed_value(stale);
     }
-    (result, removals)
+    removed
 }
 
 /// Lose the listener call of a replaced or cleared entry (models e).

@@ -3,10 +3,12 @@
 //! A miss registers a [`Flight`] for its key in [`Flights`] and becomes the
 //! creator; later callers for that key find the flight and wait on it, sync
 //! (condvar) or async (wakers), both under the flight's one mutex, so no wake-up
-//! can slip between a waiter's check and its sleep. The creator stores its value
-//! in the cache *before* retiring the flight, so a newcomer always finds one or the
-//! other. If the creator fails, panics or is dropped, the flight is retired as
-//! abandoned and every waiter starts over: the first to come back becomes the new
+//! can slip between a waiter's check and its sleep. One write of the
+//! creator both stores its value in the cache and takes the flight off the
+//! registry, under the policy lock: a newcomer finds one or the other, and no
+//! call after that write (a `remove` of the value, say) can still join the
+//! flight. Waiters are woken after the write, with no lock held. If the
+//! creator fails, panics or is dropped, the flight is retired as abandoned and every waiter starts over: the first to come back becomes the new
 //! creator (running its own closure), the rest wait on it.
 //!
 //! Two faults are caught here rather than left to hang:
@@ -262,33 +264,34 @@ impl<K, V> Flights<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
-    /// Joins the flight for `key`, or starts one. `recheck` runs under the shard
-    /// lock when there is no flight, to catch a value stored by a creator that
-    /// has just finished; if it finds one, no flight is started.
-    /// `to_key` makes the owned key for a new flight; its error is returned
-    /// before anything is registered. A `sync` creator runs on this thread
-    /// until the flight ends, and the flight says so from the start.
-    pub(crate) fn join<Q, E>(
+    /// Joins the flight for `key`, or starts one with the owned key `owned`.
+    /// `recheck` runs under the registry's shard lock when there is no flight,
+    /// to catch a value stored by a creator that has just finished; if it finds
+    /// one, no flight is started. A `sync` creator runs on this thread until
+    /// the flight ends, and the flight says so from the start.
+    ///
+    /// Nothing here may wait for the policy lock: a finishing creation takes
+    /// a registry lock under it.
+    pub(crate) fn join<Q>(
         &self,
         key: &Q,
         hash: u64,
         shard: usize,
         recheck: impl FnOnce() -> Option<V>,
-        to_key: impl FnOnce() -> Result<K, E>,
+        owned: K,
         sync: bool,
-    ) -> Result<Join<K, V>, E>
+    ) -> Join<K, V>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
         let mut pending = self.shards[shard].lock();
         if let Some(p) = pending.find(hash, |p| p.key.borrow() == key) {
-            return Ok(Join::Wait(Arc::clone(&p.flight)));
+            return Join::Wait(Arc::clone(&p.flight));
         }
         if let Some(found) = recheck() {
-            return Ok(Join::Found(found));
+            return Join::Found(found);
         }
-        let owned = to_key()?;
         let flight = Arc::new(Flight::new(sync.then(thread_key)));
         let entry = Pending {
             hash,
@@ -298,24 +301,18 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
         faults::no_flight(|| {
             pending.insert_unique(hash, entry, |p| p.hash);
         });
-        Ok(Join::Create(flight, owned))
+        Join::Create(flight, owned)
     }
 }
 
 impl<K, V> Flights<K, V> {
-    /// Retires `flight` (registered for `hash`) and completes it with `outcome`.
-    pub(crate) fn retire(
-        &self,
-        hash: u64,
-        shard: usize,
-        flight: &Arc<Flight<V>>,
-        outcome: Option<V>,
-    ) {
+    /// Takes `flight` (registered for `hash`) off the registry: later callers
+    /// no longer find it. Its waiters still wait until it is
+    /// [completed](Flight::complete).
+    pub(crate) fn unregister(&self, hash: u64, shard: usize, flight: &Arc<Flight<V>>) {
         let mut pending = self.shards[shard].lock();
         if let Ok(entry) = pending.find_entry(hash, |p| Arc::ptr_eq(&p.flight, flight)) {
             entry.remove();
         }
-        drop(pending);
-        flight.complete(outcome);
     }
 }

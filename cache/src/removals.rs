@@ -1,7 +1,8 @@
 //! Entries a write removed, handed to the removal listener once every lock is
 //! released.
 
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::RemovalCause;
 use crate::faults;
@@ -45,16 +46,15 @@ impl<K, V> Removals<K, V> {
     }
 
     /// Calls `listener` once for each removal, in order. If it panics, the
-    /// panic is counted, the remaining removals are still delivered, and the
-    /// first panic then resumes.
+    /// panic is counted and the remaining removals are still delivered; the
+    /// first panic is returned, for the caller to resume once it is done.
+    #[must_use = "a listener's panic must be resumed"]
     pub(crate) fn deliver(
         self,
         listener: Option<&EvictionListener<K, V>>,
         counters: &WriteCounters,
-    ) {
-        let Some(listener) = listener else {
-            return;
-        };
+    ) -> Option<Box<dyn Any + Send>> {
+        let listener = listener?;
         let mut first_panic = None;
         let delivered = self.first.into_iter().chain(self.rest);
         for (key, value, cause) in delivered.filter(|r| !faults::lost_removal(r.2)) {
@@ -63,8 +63,6 @@ impl<K, V> Removals<K, V> {
                 first_panic.get_or_insert(panic);
             }
         }
-        if let Some(panic) = first_panic {
-            resume_unwind(panic);
-        }
+        first_panic
     }
 }

@@ -20,8 +20,16 @@ use crate::sync::{AtomicU8, AtomicU64, Ordering};
 use crate::{Slot, Timestamp, ensure_slot};
 use tenure_policies::{Expiry as Rules, Reads};
 
-/// No deadline of the entry's own.
+/// No deadline of the entry's own. A real deadline is stored at most one
+/// nanosecond short of it ([`encode_deadline`]), so none can read back as this.
 const NO_DEADLINE: u64 = u64::MAX;
+
+/// An entry's own deadline as stored. A deadline saturated to the end of time
+/// (a lifetime of ~584 years or more) stays a deadline, one nanosecond
+/// earlier: no clock reaches either.
+fn encode_deadline(deadline: Option<Timestamp>) -> u64 {
+    deadline.map_or(NO_DEADLINE, |d| d.as_nanos().min(NO_DEADLINE - 1))
+}
 
 /// A position in one shard's slab.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -215,10 +223,7 @@ impl<K: Hash + Eq, V> Table<K, V> {
     #[inline]
     pub(crate) fn set_own_deadline(&self, pos: Pos, deadline: Option<Timestamp>) {
         if let Some(own) = self.own.get(pos.index()) {
-            own.store(
-                deadline.map_or(NO_DEADLINE, Timestamp::as_nanos),
-                Ordering::Release,
-            );
+            own.store(encode_deadline(deadline), Ordering::Release);
         }
     }
 

@@ -25,7 +25,8 @@ pub struct CacheStats {
     pub hits: u64,
     /// Lookups that found nothing, or an expired entry.
     pub misses: u64,
-    /// Values made by a get-or-create creator and stored.
+    /// Values made by a get-or-create creator and stored. A value made while
+    /// another call wrote the key is dropped unstored, and not counted.
     pub creations: u64,
     /// Creators that returned an error, panicked, or were dropped before finishing.
     pub creation_failures: u64,

@@ -64,32 +64,30 @@ where
 
     /// Stores `value` under `key`, weighing `weight`; returns the value it
     /// replaced. Every entry still held is live (expired ones were reclaimed
-    /// first), so the replaced value is too.
+    /// first), so the replaced value is too. If an expiry hook panics, nothing
+    /// has changed: the old entry stays as it was.
     pub(crate) fn insert(&mut self, key: K, hash: u64, value: V, weight: u32) -> Option<V> {
         let inner = self.inner;
         let shard = inner.layout.shard_of(hash);
         let mut table = inner.tables[shard].write();
-        // What was left of the old entry's own deadline, if there was one.
-        let mut old_remaining = None;
-        let old = match table.find(hash, &key) {
-            Some((pos, _)) => {
-                old_remaining = Some(
-                    table
-                        .own_deadline(pos)
-                        .map(|d| d.saturating_duration_since(self.now)),
-                );
-                let old = table.take(pos, &inner.hasher);
-                self.forget(inner.layout.slot(shard, pos), true);
-                old
-            }
-            None => None,
-        };
+        let found = table.find(hash, &key).map(|(pos, _)| pos);
+        // User code first, before anything changes.
         let own = inner.per_entry.as_ref().and_then(|hooks| {
-            match old_remaining {
-                Some(remaining) => hooks.expire_after_update(&key, &value, remaining),
+            match found {
+                Some(pos) => {
+                    let remaining = table
+                        .own_deadline(pos)
+                        .map(|d| d.saturating_duration_since(self.now));
+                    hooks.expire_after_update(&key, &value, remaining)
+                }
                 None => hooks.expire_after_create(&key, &value),
             }
             .map(|d| self.now + d)
+        });
+        let old = found.and_then(|pos| {
+            let old = table.take(pos, &inner.hasher);
+            self.forget(inner.layout.slot(shard, pos), true);
+            old
         });
         let at = self.take_free(shard);
         let pos = table.put(hash, key, value, self.now, own, at, &inner.hasher);
@@ -116,6 +114,22 @@ where
         let old = old?;
         self.booked(old.key, old.value.clone(), RemovalCause::Replaced);
         Some(old.value)
+    }
+
+    /// Stores a value a get-or-create creator made for `key`, unless `key`
+    /// was written while the creator ran: that value stands, and the created
+    /// one is dropped unstored. Returns the value `key` now has.
+    pub(crate) fn create(&mut self, key: K, hash: u64, value: V, weight: u32) -> V {
+        let written_meanwhile = {
+            let table = self.inner.tables[self.inner.layout.shard_of(hash)].read();
+            table.find(hash, &key).map(|(_, e)| e.value.clone())
+        };
+        if let Some(current) = written_meanwhile {
+            return current;
+        }
+        self.insert(key, hash, value.clone(), weight);
+        self.inner.counters.created();
+        value
     }
 
     /// Removes `key`; returns its value (live: expired entries were reclaimed first).
@@ -158,11 +172,6 @@ where
             }
         }
         self.removed.len() - before
-    }
-
-    /// Counts a value made by a get-or-create creator.
-    pub(crate) fn count_creation(&mut self) {
-        self.inner.counters.created();
     }
 
     /// Removes every entry whose own deadline has passed. The wheel names the
@@ -208,6 +217,9 @@ where
         let entry = table.at(pos)?;
         match table.deadline(pos, entry, &inner.expiry) {
             Some(d) if d > self.now && !faults::reclaim_trusts_policy() => Some(d),
+            // A read hook lifted the entry's own deadline since it was filed:
+            // it lives, and the wheel forgets it until a hook sets one again.
+            None if !faults::reclaim_trusts_policy() => None,
             _ => {
                 let entry = table.take(pos, &inner.hasher)?;
                 drop(table);
@@ -416,6 +428,15 @@ where
     fn booked(&mut self, key: K, value: V, cause: RemovalCause) {
         self.inner.counters.removed(cause);
         self.removed.push(key, value, cause);
+    }
+}
+
+impl<K, V, P, S> Writer<'_, K, V, P, S> {
+    /// Puts `value` in place of the last removed entry's (a test-only fault).
+    pub(crate) fn replace_last_removed_value(&mut self, value: V) {
+        if let Some(last) = self.removed.last_mut() {
+            last.1 = value;
+        }
     }
 }
 

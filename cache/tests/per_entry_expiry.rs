@@ -3,8 +3,8 @@
 
 mod support;
 
-use std::sync::Barrier;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use support::Removals;
@@ -248,4 +248,159 @@ fn two_threads_reading_an_entry_with_its_own_sliding_deadline_see_the_same_bound
     assert_eq!(f.removals.take(), vec![("k", 1, RemovalCause::Expired)]);
     let stats = f.cache.stats();
     assert_eq!((stats.hits, stats.misses), (100, 2));
+}
+
+// ---------------------------------------------------------------- lifted and endless deadlines
+
+/// A 10 s lifetime from creation; a read lifts the entry's own deadline.
+struct LiftedOnRead;
+
+impl Expiry<&'static str, u64> for LiftedOnRead {
+    fn expire_after_create(&self, _: &&'static str, _: &u64) -> Option<Duration> {
+        Some(Duration::from_secs(10))
+    }
+    fn expire_after_read(
+        &self,
+        _: &&'static str,
+        _: &u64,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        None
+    }
+}
+
+#[test]
+fn a_read_hook_returning_none_lifts_the_deadline_for_maintenance_too() {
+    let f = fixture(LruBound::new(10).unwrap(), LiftedOnRead);
+    f.cache.insert("lifted", 1);
+    f.clock.advance(Duration::from_secs(5));
+    assert_eq!(f.cache.get("lifted"), Some(1));
+    f.clock.advance(Duration::from_secs(15));
+    assert_eq!(f.cache.get("lifted"), Some(1));
+    // The wheel still holds the old 10 s deadline: it must not decide alone.
+    f.cache.run_maintenance();
+    assert_eq!(
+        f.cache.get("lifted"),
+        Some(1),
+        "reclaimed though its deadline was lifted"
+    );
+    assert_eq!(f.removals.take(), []);
+    assert_eq!((f.cache.len(), f.cache.stats().removals.expired), (1, 0));
+}
+
+/// Lifetimes too long for the clock: `Duration::MAX`, and the first that
+/// saturates a nanosecond timestamp.
+struct Endless(Duration);
+
+impl Expiry<&'static str, u64> for Endless {
+    fn expire_after_create(&self, _: &&'static str, _: &u64) -> Option<Duration> {
+        Some(self.0)
+    }
+    fn expire_after_read(
+        &self,
+        _: &&'static str,
+        _: &u64,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(self.0)
+    }
+}
+
+#[test]
+fn a_lifetime_past_the_end_of_time_never_expires() {
+    let saturating = Duration::from_nanos(u64::MAX);
+    for lifetime in [Duration::MAX, saturating, saturating - NS] {
+        let f = fixture(LruBound::new(10).unwrap(), Endless(lifetime));
+        f.cache.insert("forever", 1);
+        f.cache.insert("read", 2);
+        // A year, a day at a time, with maintenance each day.
+        for day in 0..365 {
+            f.clock.advance(Duration::from_secs(86_400));
+            f.cache.run_maintenance();
+            assert_eq!(f.cache.get("read"), Some(2), "{lifetime:?}: day {day}");
+            assert!(f.cache.contains_key("forever"), "{lifetime:?}: day {day}");
+        }
+        assert_eq!(f.removals.take(), [], "{lifetime:?}");
+        assert_eq!(f.cache.len(), 2, "{lifetime:?}");
+    }
+}
+
+// ---------------------------------------------------------------- panicking hooks
+
+/// A 10 ns lifetime; each hook panics while its switch is on.
+#[derive(Clone, Default)]
+struct Panicky {
+    on_create: Arc<AtomicBool>,
+    on_update: Arc<AtomicBool>,
+}
+
+impl Expiry<&'static str, u64> for Panicky {
+    fn expire_after_create(&self, _: &&'static str, _: &u64) -> Option<Duration> {
+        assert!(
+            !self.on_create.load(Ordering::Relaxed),
+            "create hook panics"
+        );
+        Some(10 * NS)
+    }
+    fn expire_after_update(
+        &self,
+        _: &&'static str,
+        _: &u64,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        assert!(
+            !self.on_update.load(Ordering::Relaxed),
+            "update hook panics"
+        );
+        Some(10 * NS)
+    }
+}
+
+fn panics(op: impl FnOnce()) -> bool {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(op)).is_err()
+}
+
+#[test]
+fn a_panicking_update_hook_leaves_the_old_entry_as_it_was() {
+    let hooks = Panicky::default();
+    let f = fixture(LruBound::new(10).unwrap(), hooks.clone());
+    assert_eq!(f.cache.insert("k", 1), None);
+    hooks.on_update.store(true, Ordering::Relaxed);
+    assert!(panics(|| {
+        f.cache.insert("k", 2);
+    }));
+    assert_eq!(f.cache.get("k"), Some(1), "the live entry was lost");
+    assert_eq!(f.removals.take(), []);
+    assert_eq!(f.cache.len(), 1);
+    hooks.on_update.store(false, Ordering::Relaxed);
+    assert_eq!(f.cache.insert("k", 3), Some(1));
+    assert_eq!(f.removals.take(), [("k", 1, RemovalCause::Replaced)]);
+    assert_eq!(f.cache.len(), 1);
+}
+
+#[test]
+fn a_panicking_create_hook_still_reports_what_its_write_reclaimed() {
+    let hooks = Panicky::default();
+    let f = fixture(LruBound::new(10).unwrap(), hooks.clone());
+    f.cache.insert("old", 1);
+    f.clock.advance(20 * NS);
+    hooks.on_create.store(true, Ordering::Relaxed);
+    // The write reclaims "old" first, then the hook panics.
+    assert!(panics(|| {
+        f.cache.insert("new", 2);
+    }));
+    assert_eq!(f.removals.take(), [("old", 1, RemovalCause::Expired)]);
+    assert_eq!(f.cache.stats().removals.expired, 1);
+    assert_eq!((f.cache.len(), f.cache.get("new")), (0, None));
+    // A get-or-create whose hook panics hands over and leaves nothing behind.
+    assert!(panics(|| {
+        f.cache.get_or_create("new", || 3);
+    }));
+    hooks.on_create.store(false, Ordering::Relaxed);
+    assert_eq!(f.cache.get_or_create("new", || 4), 4);
+    let stats = f.cache.stats();
+    assert_eq!(
+        (stats.creations, stats.creation_failures, stats.len),
+        (1, 1, 1)
+    );
 }

@@ -271,17 +271,23 @@ fn hammer<P: Policy>(policy: P) {
     assert_eq!(stats.hits + stats.misses, seen.lookups);
     assert!(stats.hits >= seen.got_some);
     assert!(stats.misses >= seen.got_none);
-    assert_eq!(stats.creations, created);
+    // A creator that ran while another thread inserted its key yields to
+    // that value: its own is dropped, not stored and not counted.
+    assert!(
+        stats.creations <= created,
+        "{} > {created}",
+        stats.creations
+    );
+    assert!(stats.creations > 0);
     assert_eq!(stats.removals.removed, seen.removed);
-    // A creation that lands after another thread inserted the key replaces
-    // it too, unseen by any insert.
-    assert!(stats.removals.replaced >= seen.replaced);
+    // Only inserts replace: a creation never overwrites a value.
+    assert_eq!(stats.removals.replaced, seen.replaced);
     for cause in RemovalCause::ALL {
         assert_eq!(stats.removals.get(cause), count(cause), "{cause:?}");
     }
     assert_eq!(stats.removals.expired, 0);
     assert!(stats.removals.capacity > 0, "the test never evicted");
-    let stored = seen.inserted + created;
+    let stored = seen.inserted + stats.creations;
     assert_eq!(stats.len as u64, stored - log.len() as u64);
     assert_eq!(cache.len(), stats.len);
     assert!(cache.len() <= CAPACITY);

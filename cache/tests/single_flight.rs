@@ -523,7 +523,7 @@ fn a_creator_may_use_the_cache_even_for_its_own_key() {
             // Another key, created and read while this creation is in flight.
             assert_eq!(*cache.get_or_create(KEY + 1, || Arc::new(2)), 2);
             assert_eq!(cache.get(&KEY), None, "nothing stored for the key yet");
-            // A value stored for the key meanwhile is replaced by the creation.
+            // A value stored for the key meanwhile stands: the creation yields.
             assert_eq!(cache.insert(KEY, Arc::clone(&early)), None);
             cache.remove(&(KEY + 1));
             Arc::new(3)
@@ -534,11 +534,130 @@ fn a_creator_may_use_the_cache_even_for_its_own_key() {
             .map(|(k, v, cause)| (k, *v, cause))
             .collect();
         assert!(Arc::ptr_eq(&cache.get(&KEY).unwrap(), &value));
+        assert!(Arc::ptr_eq(&early, &value));
         (*value, removed, cache.len())
     });
-    assert_eq!(value, 3);
-    assert_eq!(removed, [(KEY + 1, 2, Removed), (KEY, 1, Replaced)]);
+    assert_eq!(value, 1);
+    assert_eq!(removed, [(KEY + 1, 2, Removed)]);
     assert_eq!(len, 1);
+}
+
+// ---------------------------------------------------------------- a creation against other writes
+
+/// Runs `get_or_create(KEY)` on one thread and a waiter on another, with a
+/// creator that makes `3` only after `meanwhile` has run on this thread;
+/// returns what the creator's caller and the waiter got.
+fn create_around(cache: &FlightCache, meanwhile: impl FnOnce()) -> (u64, u64) {
+    let (started, creator_started) = mpsc::channel();
+    let (go, wait_for_go) = mpsc::channel::<()>();
+    thread::scope(|s| {
+        let creator = s.spawn(move || {
+            *cache.get_or_create(KEY, || {
+                started.send(()).unwrap();
+                wait_for_go.recv_timeout(PATIENCE).unwrap();
+                Arc::new(3)
+            })
+        });
+        creator_started.recv_timeout(PATIENCE).unwrap();
+        let waiter = s.spawn(move || *cache.get_or_create(KEY, || Arc::new(99)));
+        wait_until("the waiter joined", || joined(cache) == 2);
+        meanwhile();
+        go.send(()).unwrap();
+        (creator.join().unwrap(), waiter.join().unwrap())
+    })
+}
+
+fn listened_cache() -> (FlightCache, Removals<u32, Value>) {
+    let removals = Removals::new();
+    let cache = Cache::builder()
+        .policy(LruBound::new(100).unwrap())
+        .eviction_listener(removals.listener())
+        .build()
+        .unwrap();
+    (cache, removals)
+}
+
+#[test]
+fn a_creation_yields_to_a_value_inserted_while_its_creator_ran() {
+    let (cache, removals) = listened_cache();
+    let inserted = Arc::new(1);
+    let got = create_around(&cache, || {
+        assert_eq!(cache.insert(KEY, Arc::clone(&inserted)), None);
+    });
+    // As if the insert came first and the creation found its value.
+    assert_eq!(got, (1, 1), "the creator's caller and the waiter");
+    assert!(Arc::ptr_eq(&cache.get(&KEY).unwrap(), &inserted));
+    assert_eq!(cache.insert(KEY, Arc::new(4)).as_deref(), Some(&1));
+    let heard: Vec<_> = removals
+        .take()
+        .into_iter()
+        .map(|(k, v, c)| (k, *v, c))
+        .collect();
+    assert_eq!(
+        heard,
+        [(KEY, 1, Replaced)],
+        "the created 3 was never stored"
+    );
+    let stats = cache.stats();
+    assert_eq!((stats.creations, stats.creation_failures), (0, 0));
+}
+
+#[test]
+fn a_creation_stores_its_value_when_the_key_was_inserted_and_removed_meanwhile() {
+    let (cache, removals) = listened_cache();
+    let got = create_around(&cache, || {
+        assert_eq!(cache.insert(KEY, Arc::new(1)), None);
+        assert_eq!(cache.remove(&KEY).as_deref(), Some(&1));
+    });
+    assert_eq!(got, (3, 3));
+    assert_eq!(cache.get(&KEY).as_deref(), Some(&3));
+    let heard: Vec<_> = removals
+        .take()
+        .into_iter()
+        .map(|(k, v, c)| (k, *v, c))
+        .collect();
+    assert_eq!(heard, [(KEY, 1, Removed)]);
+    assert_eq!(cache.stats().creations, 1);
+}
+
+/// A creation's value, once removed, is never handed to a later
+/// get-or-create: the flight is gone by the time the value can be removed.
+/// The race is narrow, so this runs many rounds on two threads.
+#[test]
+fn a_removed_value_is_never_handed_out_again() {
+    const ROUNDS: u32 = 30_000;
+    let cache: FlightCache = Cache::new(LruBound::new(64).unwrap());
+    let round_start = Barrier::new(2);
+    let round_end = Barrier::new(2);
+    let mut handed_out_again = Vec::new();
+    thread::scope(|s| {
+        s.spawn(|| {
+            for key in 0..ROUNDS {
+                round_start.wait();
+                cache.get_or_create(key, || Arc::new(1));
+                round_end.wait();
+            }
+        });
+        for key in 0..ROUNDS {
+            round_start.wait();
+            // Remove as soon as the creation's value can be seen: right after
+            // its write, when an old flight could still be registered.
+            while !cache.contains_key(&key) {
+                std::hint::spin_loop();
+            }
+            let removed = cache.remove(&key);
+            let got = cache.get_or_create(key, || Arc::new(3));
+            if Arc::ptr_eq(&removed.expect("the creation's value"), &got) {
+                handed_out_again.push(key);
+            }
+            round_end.wait();
+        }
+    });
+    assert_eq!(
+        handed_out_again,
+        [],
+        "rounds where a removed value came back"
+    );
 }
 
 // ---------------------------------------------------------------- different keys

@@ -133,3 +133,35 @@ fn an_entry_heavier_than_the_capacity_is_refused_without_evicting_the_others() {
     cache.insert("a", vec![0; 10]);
     assert_eq!(cache.stats().weighted_size, 70);
 }
+
+/// An entry that fits is never the victim of its own admission, whatever the
+/// weight already held: each bound evicts the light entry, not the heavy one.
+/// (W-TinyLFU is left out: its admission filter may turn a newcomer away.)
+#[test]
+fn a_heavy_entry_that_fits_evicts_others_not_itself_under_every_bound() {
+    use tenure::EvictionPolicy;
+    for capacity in [100u64, u64::from(u32::MAX) - 2] {
+        let heavy = u32::try_from(capacity - 4).unwrap();
+        for policy in [
+            EvictionPolicy::lru(),
+            EvictionPolicy::s3_fifo(),
+            EvictionPolicy::sieve(),
+        ] {
+            let what = format!("{policy:?} at capacity {capacity}");
+            let removals = Removals::new();
+            let cache: Cache<u32, u32> = Cache::builder()
+                .max_capacity(capacity)
+                .eviction_policy(policy)
+                .weigher(|_, &weight| weight)
+                .eviction_listener(removals.listener())
+                .build()
+                .unwrap();
+            cache.insert(1, 5);
+            cache.insert(2, heavy);
+            assert_eq!(cache.get(&2), Some(heavy), "{what}");
+            assert_eq!(cache.get(&1), None, "{what}");
+            assert_eq!(removals.take(), [(1, 5, RemovalCause::Capacity)], "{what}");
+            assert_eq!(cache.stats().weighted_size, u64::from(heavy), "{what}");
+        }
+    }
+}
