@@ -50,9 +50,9 @@ where
     }
 
     /// The flight this creation will complete.
-    pub(crate) fn flight(&self) -> &Flight<V> {
+    pub(crate) fn flight(&self) -> &Arc<Flight<V>> {
         self.flight
-            .as_deref()
+            .as_ref()
             .expect("a creation holds its flight until it finishes")
     }
 
@@ -70,21 +70,24 @@ where
         let hash = self.hash;
         let key = self.key.take().expect("a creation finishes once");
         let weight = inner.weigh(&key, &value);
-        let flight = self
-            .flight
-            .as_ref()
-            .expect("a creation holds its flight until it finishes");
-        let stored = inner.write(|w| {
-            let stored = w.create(key, hash, value, weight);
-            inner
-                .flights
-                .unregister(hash, inner.layout.shard_of(hash), flight);
-            stored
-        });
-        // Waiters are woken with no lock held: a waker is user code.
-        let flight = self.flight.take().expect("a creation finishes once");
-        flight.complete(Some(stored.clone()));
-        stored
+        // `self` keeps the flight until the value is stored: a panic before
+        // then (an expiry hook's) drops the creation, which abandons it.
+        let flight = Arc::clone(self.flight());
+        let shard = inner.layout.shard_of(hash);
+        inner.write_then(
+            |w| {
+                let stored = w.create(key, hash, value, weight);
+                inner.flights.unregister(hash, shard, &flight);
+                stored
+            },
+            // Waiters are woken with no lock held (a waker is user code), and
+            // before the listener runs: a listener's panic comes after the
+            // value is theirs.
+            |stored| {
+                self.flight = None;
+                flight.complete(Some(stored.clone()));
+            },
+        )
     }
 }
 

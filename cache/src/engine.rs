@@ -427,6 +427,18 @@ where
     /// resumes; `op` must leave the write consistent where user code can
     /// panic (call it before changing anything).
     pub(crate) fn write<R>(&self, op: impl FnOnce(&mut Writer<'_, K, V, P, S>) -> R) -> R {
+        self.write_then(op, |_| ())
+    }
+
+    /// [`write`](Inner::write), with `unlocked` run on `op`'s result once every
+    /// lock is released and before the listener hears of any removal (so a
+    /// listener that panics cannot keep it from running). Not run if `op`
+    /// panicked.
+    pub(crate) fn write_then<R>(
+        &self,
+        op: impl FnOnce(&mut Writer<'_, K, V, P, S>) -> R,
+        unlocked: impl FnOnce(&R),
+    ) -> R {
         let (result, removals) = {
             let mut core = self.core.lock();
             let now = self.now();
@@ -445,6 +457,9 @@ where
             self.len.store(core.len, Ordering::Release);
             (result, removals)
         };
+        if let Ok(result) = &result {
+            unlocked(result);
+        }
         let listener_panic = removals.deliver(self.listener.as_ref(), &self.counters);
         match (result, listener_panic) {
             (Err(panic), _) | (Ok(_), Some(panic)) => resume_unwind(panic),
