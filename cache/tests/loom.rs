@@ -957,3 +957,144 @@ fn j1_marked_read_racing_an_evicting_insert() {
         assert_eq!(cache.len(), 2);
     });
 }
+
+// ---- k. a creation racing writes of its key -------------------------------------
+//
+// No fault in ci/loom-faults.sh breaks these two: each was shown to fail on the
+// cache as it was before creations yielded to concurrent writes (0d06853), where
+// both defects were real.
+
+/// The key models k1 and k2 race on.
+const RACED: u32 = 1;
+
+/// A call on [`RACED`] in models k1 and k2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyCall {
+    Insert(u32),
+    Remove,
+    /// `get_or_create` whose creator returns this value.
+    GetOrCreate(u32),
+}
+
+impl KeyCall {
+    /// Makes the call on `cache`; a get-or-create's value comes back as `Some`.
+    fn on(self, cache: &Cache<u32, u32, LruBound>) -> Option<u32> {
+        match self {
+            KeyCall::Insert(v) => cache.insert(RACED, v),
+            KeyCall::Remove => cache.remove(&RACED),
+            KeyCall::GetOrCreate(v) => Some(cache.get_or_create(RACED, move || v)),
+        }
+    }
+}
+
+/// What one call `a` on one thread and two calls `b` on another gave: their
+/// results (`a`'s first), what `get` finds once both threads are done, and
+/// the listener's records, sorted.
+#[derive(Debug, PartialEq, Eq)]
+struct RaceOutcome {
+    results: [Option<u32>; 3],
+    left: Option<u32>,
+    removed: Vec<(u32, u32, RemovalCause)>,
+}
+
+/// The outcomes a linearizable cache may give for `a` racing `b`: one per
+/// place `a` can take among `b`'s two calls, replayed on a plain map (a
+/// creation whose key is held returns that value and changes nothing).
+fn sequential_outcomes(a: KeyCall, b: [KeyCall; 2]) -> Vec<RaceOutcome> {
+    (0..=2)
+        .map(|at| {
+            let mut order = vec![(1, b[0]), (2, b[1])];
+            order.insert(at, (0, a));
+            let (mut results, mut held, mut removed) = ([None; 3], None, Vec::new());
+            for (who, call) in order {
+                results[who] = match call {
+                    KeyCall::Insert(v) => held.replace(v),
+                    KeyCall::Remove => held.take(),
+                    KeyCall::GetOrCreate(v) => Some(*held.get_or_insert(v)),
+                };
+                if let (Some(old), KeyCall::Insert(_) | KeyCall::Remove) = (results[who], call) {
+                    let cause = match call {
+                        KeyCall::Remove => RemovalCause::Removed,
+                        _ => RemovalCause::Replaced,
+                    };
+                    removed.push((RACED, old, cause));
+                }
+            }
+            removed.sort_unstable();
+            RaceOutcome {
+                results,
+                left: held,
+                removed,
+            }
+        })
+        .collect()
+}
+
+/// Runs `a` on this thread while another runs `b`, on an empty key.
+fn race(a: KeyCall, b: [KeyCall; 2]) -> RaceOutcome {
+    let (cache, removed) = lru_cache(4);
+    let other = {
+        let cache = cache.clone();
+        thread::spawn(move || b.map(|call| call.on(&cache)))
+    };
+    let mine = a.on(&cache);
+    let [first, second] = other.join().expect("other thread");
+    let left = cache.get(&RACED);
+    let mut removed = removed.lock().expect("log").clone();
+    removed.sort_unstable();
+    assert_no_stuck_flight(&cache, RACED);
+    RaceOutcome {
+        results: [mine, first, second],
+        left,
+        removed,
+    }
+}
+
+/// Fails unless `outcome` is one a sequential order gives.
+fn assert_linearizable(a: KeyCall, b: [KeyCall; 2], outcome: &RaceOutcome) {
+    let allowed = sequential_outcomes(a, b);
+    assert!(
+        allowed.contains(outcome),
+        "not linearizable: {a:?} on one thread, {b:?} on another gave {outcome:?}; \
+         the sequential orders give one of {allowed:?}"
+    );
+}
+
+/// A creation of 3 races an insert of 1 and a removal on another thread. In
+/// a linearizable run the creation came first and stored 3 (which the insert
+/// replaced), or came between the two and found 1 (storing nothing), or came
+/// last and stored 3; so a creation that finds its key written while its
+/// creator ran yields to that write. Defect: the creation stored 3 over an
+/// insert that had returned `None`, and the remove returned 3.
+#[test]
+fn k1_creation_racing_an_insert_and_a_remove() {
+    model("k1_creation_racing_an_insert_and_a_remove", || {
+        let (a, b) = (
+            KeyCall::GetOrCreate(3),
+            [KeyCall::Insert(1), KeyCall::Remove],
+        );
+        assert_linearizable(a, b, &race(a, b));
+    });
+}
+
+/// A creation of 1 races a removal and a creation of 3 on another thread.
+/// If the removal returned 1, that value is gone: the second creation must
+/// not return it. Defect: the first creation stored 1 and kept its flight
+/// registered until after; the removal took 1, and the second creation found
+/// the flight and waited on it for 1.
+#[test]
+fn k2_removed_value_not_handed_out_again() {
+    model("k2_removed_value_not_handed_out_again", || {
+        let (a, b) = (
+            KeyCall::GetOrCreate(1),
+            [KeyCall::Remove, KeyCall::GetOrCreate(3)],
+        );
+        let outcome = race(a, b);
+        let [_, removed, recreated] = outcome.results;
+        assert!(
+            !(removed == Some(1) && recreated == Some(1)),
+            "a removed value was handed out again: remove returned 1, then get_or_create returned 1 ({outcome:?})"
+        );
+        assert_linearizable(a, b, &outcome);
+    });
+}
