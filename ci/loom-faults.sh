@@ -28,11 +28,14 @@ declare -A models=(
   [reused_slot_record]="h_slot_reused_between_read_and_drain"
   [store_touch]="i_racing_touches_of_one_entry"
   [skip_mark]="j1_marked_read_racing_an_evicting_insert"
+  [overwrite_on_create]="k1_creation_racing_an_insert_and_a_remove"
+  [unregister_after_write]="k2_removed_value_not_handed_out_again"
 )
 faults=("$@")
 if [ ${#faults[@]} -eq 0 ]; then
   faults=(no_flight keep_abandoned len_before_evict skip_hit_expiry reclaim_trusts_policy
-    stale_remove lost_removal racy_stop_wait reclaim_in_read_order reused_slot_record store_touch skip_mark)
+    stale_remove lost_removal racy_stop_wait reclaim_in_read_order reused_slot_record store_touch skip_mark
+    overwrite_on_create unregister_after_write)
 fi
 mkdir -p "$CARGO_TARGET_DIR"
 

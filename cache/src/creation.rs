@@ -77,13 +77,18 @@ where
         inner.write_then(
             |w| {
                 let stored = w.create(key, hash, value, weight);
-                inner.flights.unregister(hash, shard, &flight);
+                if !faults::unregister_after_write() {
+                    inner.flights.unregister(hash, shard, &flight);
+                }
                 stored
             },
             // Waiters are woken with no lock held (a waker is user code), and
             // before the listener runs: a listener's panic comes after the
             // value is theirs.
             |stored| {
+                if faults::unregister_after_write() {
+                    inner.flights.unregister(hash, shard, &flight);
+                }
                 self.flight = None;
                 flight.complete(Some(stored.clone()));
             },
@@ -96,8 +101,10 @@ impl<K, V, P, S> Drop for Creation<'_, K, V, P, S> {
         if let Some(flight) = self.flight.take() {
             self.inner.counters.creation_failed();
             let shard = self.inner.layout.shard_of(self.hash);
-            faults::keep_abandoned(|| self.inner.flights.unregister(self.hash, shard, &flight));
-            flight.complete(None);
+            faults::keep_abandoned(|| {
+                self.inner.flights.unregister(self.hash, shard, &flight);
+                flight.complete(None);
+            });
         }
     }
 }

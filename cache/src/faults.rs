@@ -22,6 +22,17 @@ pub(crate) fn keep_abandoned(retire: impl FnOnce()) {
     }
 }
 
+/// Store a created value over one written while its creator ran (models k1).
+pub(crate) fn overwrite_on_create() -> bool {
+    cfg!(tenure_fault = "overwrite_on_create")
+}
+
+/// Take a finished creation's flight off the registry only after its write,
+/// so a call after a `remove` of its value can still join it (models k2).
+pub(crate) fn unregister_after_write() -> bool {
+    cfg!(tenure_fault = "unregister_after_write")
+}
+
 /// Publish the length before evicting down to the bound (models c): runs
 /// `publish` only under the fault.
 pub(crate) fn len_before_evict(publish: impl FnOnce()) {

@@ -124,7 +124,7 @@ where
             let table = self.inner.tables[self.inner.layout.shard_of(hash)].read();
             table.find(hash, &key).map(|(_, e)| e.value.clone())
         };
-        if let Some(current) = written_meanwhile {
+        if let Some(current) = written_meanwhile.filter(|_| !faults::overwrite_on_create()) {
             return current;
         }
         self.insert(key, hash, value.clone(), weight);

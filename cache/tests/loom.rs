@@ -960,9 +960,9 @@ fn j1_marked_read_racing_an_evicting_insert() {
 
 // ---- k. a creation racing writes of its key -------------------------------------
 //
-// No fault in ci/loom-faults.sh breaks these two: each was shown to fail on the
-// cache as it was before creations yielded to concurrent writes (0d06853), where
-// both defects were real.
+// Each failed on the cache as it was before creations yielded to concurrent
+// writes (0d06853), where both defects were real; the faults
+// `overwrite_on_create` (k1) and `unregister_after_write` (k2) bring them back.
 
 /// The key models k1 and k2 race on.
 const RACED: u32 = 1;
