@@ -40,10 +40,13 @@ fn clock_reads_per_hit(builder: impl FnOnce(CountingClock) -> Cache<u32, u32>) -
     (clock.reads.load(Ordering::Relaxed) - before) as f64 / HITS as f64
 }
 
+/// Builds a cache with a time rule of the given length on the given clock.
+type Build = fn(Duration, CountingClock) -> Cache<u32, u32>;
+
 #[test]
 fn a_hit_reads_the_clock_once_under_every_time_rule() {
     let ttl = Duration::from_secs(3600);
-    let builds: [(&str, fn(Duration, CountingClock) -> Cache<u32, u32>); 4] = [
+    let builds: [(&str, Build); 4] = [
         ("sliding ttl", |ttl, clock| {
             Cache::builder()
                 .time_to_idle(ttl)
