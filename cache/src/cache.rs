@@ -173,7 +173,10 @@ where
                 .map(|(_, e)| e.value.clone())
         };
         let stale = faults::stale_peek(peek);
-        inner.write(|w| faults::stale_remove(stale, w.remove(key, hash), w))
+        inner.write(|w| {
+            let removed = w.remove(key, hash);
+            faults::stale_remove(stale, removed, |v| w.replace_last_removed_value(v))
+        })
     }
 
     /// Removes every live entry for which `predicate(key, value)` is true

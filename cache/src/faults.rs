@@ -105,14 +105,11 @@ pub(crate) fn stale_peek<V>(peek: impl FnOnce() -> Option<V>) -> Option<V> {
     }
 }
 
-/// See [`stale_peek`]; passes `removed` through.
-pub(crate) fn stale_remove<K, V, P, S, R>(
-    stale: Option<V>,
-    removed: R,
-    w: &mut crate::writer::Writer<'_, K, V, P, S>,
-) -> R {
+/// See [`stale_peek`]: hands the peeked value to `report`, which puts it in
+/// the write's last removal; passes `removed` through.
+pub(crate) fn stale_remove<V, R>(stale: Option<V>, removed: R, report: impl FnOnce(V)) -> R {
     if let Some(stale) = stale {
-        w.replace_last_removed_value(stale);
+        report(stale);
     }
     removed
 }
