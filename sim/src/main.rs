@@ -58,9 +58,9 @@ struct SweepArgs {
     /// [default: every bounded policy, and opt]. OPT is always computed.
     #[arg(long, value_name = "NAME,NAME,...", value_delimiter = ',')]
     policies: Vec<String>,
-    /// Sliding TTL of the policies that need one (hybrid) [default: 1h].
-    #[arg(long, value_name = "DURATION")]
-    ttl: Option<humantime::Duration>,
+    /// Sliding expiry of the policies that need one (hybrid) [default: 1h].
+    #[arg(long, alias = "ttl", value_name = "DURATION")]
+    time_to_idle: Option<humantime::Duration>,
     /// Simulated time between two lookups of a .lis trace (it has no timestamps).
     #[arg(long, value_name = "DURATION", default_value = "1ms")]
     lis_step: humantime::Duration,
@@ -98,6 +98,40 @@ struct ScenarioArgs {
     quiet: bool,
 }
 
+/// The cache's numbers, named as the library's builder and config name them
+/// (the older `--capacity`, `--ttl` and `--max-lifetime` still work, unlisted).
+#[derive(Debug, Args)]
+struct BoundArgs {
+    /// Most entries held, for every policy but sliding-ttl (the config's `max_capacity`).
+    #[arg(long, alias = "capacity", value_name = "N")]
+    max_capacity: Option<usize>,
+    /// Sliding expiry: an entry not read for this long expires, for
+    /// sliding-ttl and hybrid (the config's `time_to_idle`) [default without
+    /// --config: 1h].
+    #[arg(long, alias = "ttl", value_name = "DURATION")]
+    time_to_idle: Option<humantime::Duration>,
+    /// Absolute lifetime of an entry, however often it is read, for
+    /// sliding-ttl and hybrid (the config's `time_to_live`).
+    #[arg(long, alias = "max-lifetime", value_name = "DURATION")]
+    time_to_live: Option<humantime::Duration>,
+    /// Simulate a background sweeper at this interval of trace time.
+    #[arg(long, value_name = "DURATION")]
+    sweep_interval: Option<humantime::Duration>,
+}
+
+impl BoundArgs {
+    /// The overrides these flags make, for `policy`.
+    fn overrides(&self, policy: Option<PolicyKind>) -> ConfigOverrides {
+        ConfigOverrides {
+            policy,
+            max_capacity: self.max_capacity,
+            time_to_idle: self.time_to_idle.map(Into::into),
+            time_to_live: self.time_to_live.map(Into::into),
+            sweep_interval: self.sweep_interval.map(Into::into),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 struct ReplayArgs {
     /// The trace file.
@@ -107,23 +141,11 @@ struct ReplayArgs {
     #[arg(long)]
     format: Option<FormatArg>,
     /// Eviction policy (overrides the config file's). `opt` is Bélády's
-    /// optimum, the ceiling no policy can beat: it needs only --capacity.
+    /// optimum, the ceiling no policy can beat: it needs only --max-capacity.
     #[arg(long)]
     policy: Option<PolicyArg>,
-    /// Most entries held, for every policy but sliding-ttl (the config's `max_capacity`).
-    #[arg(long, visible_alias = "max-capacity", value_name = "N")]
-    capacity: Option<usize>,
-    /// Sliding time-to-live, for sliding-ttl and hybrid (the config's
-    /// `time_to_idle`) [default without --config: 1h].
-    #[arg(long, visible_alias = "time-to-idle", value_name = "DURATION")]
-    ttl: Option<humantime::Duration>,
-    /// Absolute lifetime of an entry, for sliding-ttl and hybrid (the config's
-    /// `time_to_live`).
-    #[arg(long, visible_alias = "time-to-live", value_name = "DURATION")]
-    max_lifetime: Option<humantime::Duration>,
-    /// Simulate a background sweeper at this interval of trace time.
-    #[arg(long, value_name = "DURATION")]
-    sweep_interval: Option<humantime::Duration>,
+    #[command(flatten)]
+    bounds: BoundArgs,
     /// Simulated time between two lookups of a .lis trace (it has no
     /// timestamps) [default: 1ms].
     #[arg(long, value_name = "DURATION")]
@@ -292,21 +314,22 @@ fn replay(args: ReplayArgs) -> Result<(), SimError> {
 /// anything to OPT, which has no clock and no cache to configure.
 fn replay_opt_args(args: &ReplayArgs, options: TraceOptions) -> Result<ReplayReport, SimError> {
     let given = [
-        ("--ttl", args.ttl.is_some()),
-        ("--max-lifetime", args.max_lifetime.is_some()),
-        ("--sweep-interval", args.sweep_interval.is_some()),
+        ("--time-to-idle", args.bounds.time_to_idle.is_some()),
+        ("--time-to-live", args.bounds.time_to_live.is_some()),
+        ("--sweep-interval", args.bounds.sweep_interval.is_some()),
         ("--lis-step", args.lis_step.is_some()),
         ("--engine", args.engine.is_some()),
         ("--config", args.config.is_some()),
     ];
     if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
         return Err(SimError::Usage(format!(
-            "{flag} does not apply to --policy opt: OPT knows the future and has no clock or cache to configure; give only --capacity"
+            "{flag} does not apply to --policy opt: OPT knows the future and has no clock or cache to configure; give only --max-capacity"
         )));
     }
     let capacity = args
-        .capacity
-        .ok_or_else(|| SimError::Usage("--policy opt needs --capacity".into()))?;
+        .bounds
+        .max_capacity
+        .ok_or_else(|| SimError::Usage("--policy opt needs --max-capacity".into()))?;
     replay_opt(&args.trace, options, capacity, args.quiet)
 }
 
@@ -314,13 +337,7 @@ fn replay_cache_args(
     args: &ReplayArgs,
     trace_options: TraceOptions,
 ) -> Result<ReplayReport, SimError> {
-    let overrides = ConfigOverrides {
-        policy: args.policy.and_then(PolicyArg::kind),
-        capacity: args.capacity,
-        ttl: args.ttl.map(Into::into),
-        max_lifetime: args.max_lifetime.map(Into::into),
-        sweep_interval: args.sweep_interval.map(Into::into),
-    };
+    let overrides = args.bounds.overrides(args.policy.and_then(PolicyArg::kind));
     let config = resolve_config(args.config.as_deref(), &overrides)?;
     let engine = match args.engine {
         None | Some(EngineArg::Policy) => Engine::Policy,
@@ -347,7 +364,7 @@ fn sweep(args: SweepArgs) -> Result<(), SimError> {
     let options = SweepOptions {
         capacities: args.capacities,
         policies,
-        ttl: args.ttl.map(Into::into),
+        ttl: args.time_to_idle.map(Into::into),
         threads,
     };
     let trace_options = TraceOptions {
