@@ -29,15 +29,19 @@ pub struct RatioLine<'a> {
 const SIZE: (u32, u32) = (960, 540);
 /// Width of the legend column, right of the plot.
 const LEGEND_WIDTH: u32 = 230;
-/// Red for the first line (the leak, in the scenario), then colours that stay
-/// distinct for colour-blind readers.
-const COLOURS: [RGBColor; 6] = [
+/// Red for the first line (the leak, in the scenario), then the rest of the
+/// usual ten-colour palette, so up to ten lines never share a colour.
+const COLOURS: [RGBColor; 10] = [
     RGBColor(0xd6, 0x27, 0x28),
     RGBColor(0x1f, 0x77, 0xb4),
     RGBColor(0x2c, 0xa0, 0x2c),
     RGBColor(0x94, 0x67, 0xbd),
     RGBColor(0xff, 0x7f, 0x0e),
     RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x7f, 0x7f, 0x7f),
+    RGBColor(0xbc, 0xbd, 0x22),
+    RGBColor(0x17, 0xbe, 0xcf),
 ];
 const HOUR_NANOS: f64 = 3.6e12;
 

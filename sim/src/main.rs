@@ -20,7 +20,8 @@ const CHART_FILE: &str = "live-entries.svg";
 ///
 /// With no command, runs the built-in scenario: 48 simulated hours of a
 /// multi-tenant service's API-key lookups, replayed through an unbounded map
-/// (the memory leak) and through tenure's sliding-TTL, LRU and hybrid policies.
+/// (the memory leak) and through tenure's policies: sliding TTL, and LRU,
+/// TinyLFU, S3-FIFO, SIEVE and hybrid at the same bound.
 #[derive(Debug, Parser)]
 #[command(name = "tenure-sim", version, args_conflicts_with_subcommands = true)]
 struct Cli {

@@ -372,6 +372,9 @@ fn the_default_scenario_prints_the_table_and_writes_the_chart() {
         "unbounded map (the leak)",
         "sliding-ttl 1h",
         "lru 500",
+        "tinylfu 500",
+        "s3fifo 500",
+        "sieve 500",
         "hybrid 1h + 500",
     ] {
         assert!(text.contains(words), "{words:?} missing from\n{text}");
@@ -383,7 +386,7 @@ fn the_default_scenario_prints_the_table_and_writes_the_chart() {
     let lines = svg
         .lines()
         .filter(|l| l.starts_with("<polyline") && !l.contains(r#"stroke-width="1""#));
-    assert_eq!(lines.count(), 4);
+    assert_eq!(lines.count(), 7);
 
     // The explicit subcommand is the same run.
     let again = sim(&[
@@ -393,8 +396,85 @@ fn the_default_scenario_prints_the_table_and_writes_the_chart() {
         "--out",
         dir.to_str().unwrap(),
     ]);
-    let table = |s: &str| s.lines().take(8).collect::<Vec<_>>().join("\n");
+    let table = |s: &str| s.lines().take(11).collect::<Vec<_>>().join("\n");
     assert_eq!(table(&stdout(&again)), table(&text));
+}
+
+/// A row of the main job's table: its label's first word, its requests and creations.
+fn scenario_rows(text: &str) -> Vec<(String, u64, u64)> {
+    let number = |cell: &str| cell.replace(',', "").parse::<u64>().unwrap();
+    text.lines()
+        .skip_while(|line| !line.starts_with("cache "))
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .map(|line| {
+            // label, requests, hit ratio (2 cells: "96.00 %"), creations, ...
+            let cells: Vec<&str> = line.split("  ").filter(|c| !c.is_empty()).collect();
+            let name = cells[0].split(' ').next().unwrap().to_owned();
+            (name, number(cells[1].trim()), number(cells[3].trim()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_main_job_names_the_bounded_policy_with_the_most_hits() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scenario-verdict");
+    let bounded = ["lru", "tinylfu", "s3fifo", "sieve", "hybrid"];
+    for (seed, scale) in [("1", "0.05"), ("4", "0.03")] {
+        let out = sim(&[
+            "--seed",
+            seed,
+            "--scale",
+            scale,
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        let rows = scenario_rows(&text);
+        let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "unbounded",
+                "sliding-ttl",
+                "lru",
+                "tinylfu",
+                "s3fifo",
+                "sieve",
+                "hybrid"
+            ],
+            "{text}"
+        );
+        let hits = |row: &(String, u64, u64)| row.1 - row.2;
+        let most = rows
+            .iter()
+            .filter(|r| bounded.contains(&r.0.as_str()))
+            .map(hits)
+            .max()
+            .unwrap();
+        let winners: Vec<&str> = rows
+            .iter()
+            .filter(|r| bounded.contains(&r.0.as_str()) && hits(r) == most)
+            .map(|r| r.0.as_str())
+            .collect();
+        // The closing paragraph, joined into one line.
+        let closing = text
+            .split("\n\n")
+            .find(|p| p.starts_with("Of the caches bounded at"))
+            .unwrap_or_else(|| panic!("no closing sentence in\n{text}"))
+            .replace('\n', " ");
+        let named = closing
+            .split(" had the most hits")
+            .next()
+            .and_then(|head| head.rsplit(' ').next())
+            .unwrap();
+        assert!(
+            winners.contains(&named),
+            "{named} named, {winners:?} won:\n{text}"
+        );
+        assert!(closing.contains("Why: "), "{closing}");
+    }
 }
 
 #[test]
