@@ -10,6 +10,7 @@ mod model;
 pub mod opt;
 mod progress;
 mod replay;
+mod routing;
 mod run;
 pub mod scenario;
 mod sweep;
@@ -27,6 +28,10 @@ pub use progress::{Progress, ProgressUnit};
 pub use replay::{
     ConfigOverrides, DEFAULT_TTL, Engine, OPT_NAME, ReplayPolicy, ReplayReport, read_config_file,
     read_trace, replay_opt, replay_trace, resolve_config,
+};
+pub use routing::{
+    HashRing, MAGLEV_TABLE_SIZE, MAX_REPLICAS, MaglevTable, RING_POINTS_PER_REPLICA, Router,
+    Routing, key_hash, mix64,
 };
 pub use run::{RunOptions, RunStats, Sample, run};
 pub use scenario::{ScenarioOptions, ScenarioReport, generate_traffic, run_scenario};
