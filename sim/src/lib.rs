@@ -8,6 +8,7 @@ mod error;
 mod memory;
 mod model;
 pub mod opt;
+mod parallel;
 mod progress;
 mod replay;
 mod routing;
