@@ -5,6 +5,8 @@
 
 mod chart;
 mod error;
+mod fleet;
+mod fleet_report;
 mod memory;
 mod model;
 pub mod opt;
@@ -20,6 +22,10 @@ mod units;
 
 pub use chart::{RatioLine, Series, hit_ratio_svg, live_entries_svg};
 pub use error::SimError;
+pub use fleet::{
+    FleetOptions, FleetReport, FleetTraffic, ReplicaRun, Resize, ResizeOutcome, RoutingReport,
+    route_requests, run_fleet,
+};
 pub use memory::{
     PRIVATE_CLIENT_BYTES, SHARED_CLIENT_BYTES, SHARED_HTTP_STACK_BYTES, private_stack_bytes,
     shared_stack_bytes,

@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tenure::PolicyKind;
 use tenure_sim::{
-    ConfigOverrides, Engine, Progress, ProgressUnit, ReplayReport, ScenarioOptions, SimError,
-    SweepOptions, SweepPolicy, TraceFormat, TraceOptions, chart_stem, replay_opt, replay_trace,
-    resolve_config, run_scenario, sweep_trace,
+    ConfigOverrides, Engine, FleetOptions, FleetTraffic, MAX_REPLICAS, Progress, ProgressUnit,
+    ReplayReport, Resize, Routing, ScenarioOptions, SimError, SweepOptions, SweepPolicy,
+    TraceFormat, TraceOptions, chart_stem, generate_traffic, read_trace, replay_opt, replay_trace,
+    resolve_config, run_fleet, run_scenario, sweep_trace,
 };
 
 /// The name of the chart the scenario writes into `--out`.
@@ -42,6 +43,94 @@ enum Command {
     /// capacities: a table of hit ratios (and each one's share of OPT's) and a
     /// chart of hit ratio against capacity.
     Sweep(SweepArgs),
+    /// Replay the built-in scenario (or a trace) through a fleet of replicas
+    /// behind a load balancer, each with its own cache, under each routing
+    /// scheme: hit ratio, creations and live entries per replica, and what a
+    /// resize costs.
+    Fleet(FleetArgs),
+}
+
+#[derive(Debug, Args)]
+struct FleetArgs {
+    /// Replicas at the start.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = parse_replicas)]
+    replicas: usize,
+    /// Routing schemes to compare, comma-separated [default: all four].
+    #[arg(long, value_name = "SCHEME,...", value_delimiter = ',')]
+    routing: Vec<RoutingArg>,
+    /// Change the number of replicas to N at time AT from the start of the
+    /// run (24h:9 adds one replica to eight; 30h:7 loses one). Repeatable.
+    #[arg(long, value_name = "AT:N", value_parser = Resize::parse)]
+    resize: Vec<Resize>,
+    /// A trace file to replay instead of the built-in scenario.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Trace format; by default from the file name (.lis, .csv, either + .zst).
+    #[arg(long, requires = "trace")]
+    format: Option<FormatArg>,
+    /// Simulated time between two lookups of a .lis trace [default: 1ms].
+    #[arg(long, value_name = "DURATION", requires = "trace")]
+    lis_step: Option<humantime::Duration>,
+    /// Seed of the scenario's traffic and of random routing.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Scale of the scenario's traffic, tenants and default capacity.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_scale, conflicts_with = "trace")]
+    scale: f64,
+    /// Each replica's eviction policy [default: the original fix, hybrid with
+    /// --time-to-idle 1h, --max-capacity 10000 (× --scale) and
+    /// --sweep-interval 5m, unless --config is given].
+    #[arg(long)]
+    policy: Option<PolicyArg>,
+    #[command(flatten)]
+    bounds: BoundArgs,
+    /// What replays each replica's cache [default: policy].
+    #[arg(long)]
+    engine: Option<EngineArg>,
+    /// A tenure config file (TOML, or JSON if named *.json) for every
+    /// replica's cache; flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory to write the charts (fleet-<routing>.svg) into.
+    #[arg(long, value_name = "DIR", default_value = "sim-out")]
+    out: PathBuf,
+    /// Fleet runs at once [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    threads: Option<NonZeroUsize>,
+    /// Print one JSON object instead of the tables.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RoutingArg {
+    Random,
+    RoundRobin,
+    RingHash,
+    Maglev,
+}
+
+impl From<RoutingArg> for Routing {
+    fn from(routing: RoutingArg) -> Self {
+        match routing {
+            RoutingArg::Random => Routing::Random,
+            RoutingArg::RoundRobin => Routing::RoundRobin,
+            RoutingArg::RingHash => Routing::RingHash,
+            RoutingArg::Maglev => Routing::Maglev,
+        }
+    }
+}
+
+fn parse_replicas(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_REPLICAS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "a fleet has 1 to {MAX_REPLICAS} replicas, got {text:?}"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +317,7 @@ fn main() -> ExitCode {
         Some(Command::Scenario(args)) => scenario(args),
         Some(Command::Replay(args)) => replay(args),
         Some(Command::Sweep(args)) => sweep(args),
+        Some(Command::Fleet(args)) => fleet(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -392,4 +482,103 @@ fn sweep(args: SweepArgs) -> Result<(), SimError> {
             report.elapsed.as_secs_f64()
         ))
     }
+}
+
+/// The original fix every replica runs when neither `--policy` nor
+/// `--config` is given: hybrid, 1 h idle, 10,000 entries (× `scale`), a
+/// sweep every 5 minutes; flags given still override each number.
+fn original_fix(bounds: &BoundArgs, scale: f64) -> ConfigOverrides {
+    let capacity = (10_000.0 * scale).round().max(1.0) as usize;
+    let mut overrides = bounds.overrides(Some(PolicyKind::Hybrid));
+    overrides.max_capacity = overrides.max_capacity.or(Some(capacity));
+    overrides.sweep_interval = overrides
+        .sweep_interval
+        .or(Some(std::time::Duration::from_secs(300)));
+    overrides
+}
+
+fn fleet(args: FleetArgs) -> Result<(), SimError> {
+    if args.policy == Some(PolicyArg::Opt) {
+        return Err(SimError::Usage(
+            "--policy opt cannot run in a fleet: OPT needs each replica's future, which depends on the routing; use `replay --policy opt` per replica".into(),
+        ));
+    }
+    let overrides = match (args.policy, &args.config) {
+        (None, None) => original_fix(&args.bounds, args.scale),
+        (policy, _) => args.bounds.overrides(policy.and_then(PolicyArg::kind)),
+    };
+    let config = resolve_config(args.config.as_deref(), &overrides)?;
+    let routings: Vec<Routing> = if args.routing.is_empty() {
+        Routing::ALL.to_vec()
+    } else {
+        let mut routings: Vec<Routing> = Vec::new();
+        for routing in args.routing.iter().copied().map(Routing::from) {
+            if !routings.contains(&routing) {
+                routings.push(routing);
+            }
+        }
+        routings
+    };
+    let options = FleetOptions {
+        replicas: args.replicas,
+        routings,
+        resizes: args.resize.clone(),
+        seed: args.seed,
+        engine: match args.engine {
+            None | Some(EngineArg::Policy) => Engine::Policy,
+            Some(EngineArg::Cache) => Engine::Cache,
+        },
+        threads: args
+            .threads
+            .or_else(|| std::thread::available_parallelism().ok())
+            .map_or(1, NonZeroUsize::get),
+    };
+    let started = std::time::Instant::now();
+    let report = match &args.trace {
+        None => {
+            let scenario = ScenarioOptions {
+                seed: args.seed,
+                scale: args.scale,
+            };
+            let traffic = generate_traffic(&scenario);
+            let fleet = FleetTraffic::scenario(&traffic, &scenario);
+            run_fleet(&fleet, &config, &options, args.quiet)?
+        }
+        Some(path) => {
+            let trace_options = TraceOptions {
+                format: args.format.map(TraceFormat::from),
+                lis_step: args
+                    .lis_step
+                    .map_or(TraceOptions::default().lis_step, Into::into),
+            };
+            let (requests, _) = read_trace(path, trace_options, args.quiet)?;
+            run_fleet(
+                &FleetTraffic::trace(path, &requests),
+                &config,
+                &options,
+                args.quiet,
+            )?
+        }
+    };
+    let output_error = |path: &PathBuf| {
+        let path = path.clone();
+        move |source| SimError::Output { path, source }
+    };
+    std::fs::create_dir_all(&args.out).map_err(output_error(&args.out))?;
+    let mut charts = Vec::new();
+    for routing in &report.routings {
+        let chart = args.out.join(format!("fleet-{}.svg", routing.routing));
+        std::fs::write(&chart, report.chart_svg(routing)).map_err(output_error(&chart))?;
+        charts.push(chart);
+    }
+    if args.json {
+        return emit(&format!("{}\n", report.to_json(&charts)));
+    }
+    emit(&report.table())?;
+    let listed: Vec<String> = charts.iter().map(|c| c.display().to_string()).collect();
+    emit(&format!(
+        "\nCharts of live entries per replica over time: {}\n(took {:.1} s)\n",
+        listed.join(", "),
+        started.elapsed().as_secs_f64()
+    ))
 }

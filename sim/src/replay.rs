@@ -329,7 +329,7 @@ impl Drop for Batch {
 pub const OPT_NAME: &str = "opt";
 
 /// A config in a line: `hybrid, capacity 1,000, ttl 1h`.
-fn describe(c: &CacheConfig) -> String {
+pub(crate) fn describe(c: &CacheConfig) -> String {
     let mut policy = c.policy.to_string();
     if let Some(capacity) = c.max_capacity {
         let _ = write!(policy, ", capacity {}", group_digits(capacity));

@@ -33,7 +33,7 @@ use crate::memory::{private_stack_bytes, shared_stack_bytes};
 use crate::model::{Model, TenureModel, UnboundedMap};
 use crate::run::{RunOptions, RunStats, run};
 use crate::trace::Access;
-use crate::units::{format_bytes, group_digits};
+use crate::units::{aligned, format_bytes, group_digits, wrap};
 
 const MINUTE_MS: u64 = 60_000;
 const HOUR_MS: u64 = 60 * MINUTE_MS;
@@ -354,6 +354,7 @@ pub fn run_scenario(
         sweep_interval: None,
         sample_every: Some(SAMPLE_EVERY),
         end: Some(Timestamp::ZERO + traffic.duration),
+        ..RunOptions::default()
     };
     let mut rows = Vec::with_capacity(contenders.len());
     for (i, contender) in contenders.into_iter().enumerate() {
@@ -427,16 +428,7 @@ impl ScenarioReport {
                 format_bytes(shared_stack_bytes(s.peak_len)),
             ]);
         }
-        let widths: Vec<usize> = (0..header.len())
-            .map(|c| lines.iter().map(|l| l[c].len()).max().unwrap_or(0))
-            .collect();
-        for line in &lines {
-            let mut text = format!("{:<w$}", line[0], w = widths[0]);
-            for (cell, width) in line.iter().zip(&widths).skip(1) {
-                let _ = write!(text, "  {cell:>width$}");
-            }
-            let _ = writeln!(out, "{}", text.trim_end());
-        }
+        out.push_str(&aligned(&lines));
         let _ = writeln!(out);
         let _ = writeln!(
             out,
@@ -450,7 +442,7 @@ impl ScenarioReport {
             self.requests,
             self.rare_keys,
         ) {
-            let _ = writeln!(out, "\n{}", wrap(&verdict, 110));
+            let _ = writeln!(out, "\n{}", wrap(&verdict, 110, "", ""));
         }
         out
     }
@@ -465,7 +457,11 @@ impl ScenarioReport {
                 samples: &row.stats.samples,
             })
             .collect();
-        live_entries_svg(&series, Timestamp::ZERO + self.duration)
+        live_entries_svg(
+            "Live entries over time",
+            &series,
+            Timestamp::ZERO + self.duration,
+        )
     }
 }
 
@@ -553,24 +549,6 @@ fn verdict(rows: &[ScenarioRow], keys: u64, requests: u64, rare: RareKeys) -> Op
         }
     }
     Some(text)
-}
-
-/// `text` broken into lines of at most `width` characters, at spaces.
-fn wrap(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut line = 0;
-    for word in text.split(' ') {
-        if line > 0 && line + 1 + word.len() > width {
-            out.push('\n');
-            line = 0;
-        } else if line > 0 {
-            out.push(' ');
-            line += 1;
-        }
-        out.push_str(word);
-        line += word.len();
-    }
-    out
 }
 
 #[cfg(test)]
@@ -672,13 +650,6 @@ mod tests {
         let text = verdict(&rows(720, 700, 720), 100, 1_000, rare).unwrap();
         assert!(text.contains("lru had the most hits"), "{text}");
         assert_eq!(verdict(&rows(1, 2, 3)[..2], 100, 1_000, rare), None);
-    }
-
-    #[test]
-    fn wrapping_breaks_at_spaces_within_the_width() {
-        let text = "aaa bbb ccc dddd e";
-        assert_eq!(wrap(text, 7), "aaa bbb\nccc\ndddd e");
-        assert_eq!(wrap(text, 100), text);
     }
 
     #[test]

@@ -95,7 +95,7 @@ fn the_old_flag_names_are_hidden_aliases() {
     assert_eq!(new["config"]["time_to_idle"], "1s 500ms");
     assert_eq!(new["config"]["time_to_live"], "3s");
     // `--help` lists only the library's names.
-    for command in ["replay", "sweep"] {
+    for command in ["replay", "fleet", "sweep"] {
         let help = stdout(&sim(&[command, "--help"]));
         assert!(help.contains("--time-to-idle"), "{command}: {help}");
         for old in ["--capacity ", "--ttl", "--max-lifetime"] {
