@@ -29,8 +29,8 @@ use rand::{RngExt, SeedableRng};
 
 /// Points each replica owns on the ring. More points even out the replicas'
 /// shares (the spread of a share shrinks as one over the square root of
-/// the points): with 160, the 8 replicas of the built-in scenario get
-/// between 10 % and 15 % of the keys each.
+/// the points): with 160, 8 replicas get between 10.8 % and 13.9 % of
+/// 200,000 keys each, against 12.5 % for an even split.
 pub const RING_POINTS_PER_REPLICA: u32 = 160;
 
 /// Slots in a Maglev lookup table for real runs: the prime the paper uses,
