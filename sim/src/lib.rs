@@ -30,7 +30,7 @@ pub use memory::{
     PRIVATE_CLIENT_BYTES, SHARED_CLIENT_BYTES, SHARED_HTTP_STACK_BYTES, private_stack_bytes,
     shared_stack_bytes,
 };
-pub use model::{Model, PolicyModel, TenureModel, UnboundedMap};
+pub use model::{Model, PolicyModel, TenureModel, UnboundedMap, cache_hash};
 pub use progress::{Progress, ProgressUnit};
 pub use replay::{
     ConfigOverrides, DEFAULT_TTL, Engine, OPT_NAME, ReplayPolicy, ReplayReport, read_config_file,
