@@ -29,15 +29,19 @@ pub struct RatioLine<'a> {
 const SIZE: (u32, u32) = (960, 540);
 /// Width of the legend column, right of the plot.
 const LEGEND_WIDTH: u32 = 230;
-/// Red for the first line (the leak, in the scenario), then colours that stay
-/// distinct for colour-blind readers.
-const COLOURS: [RGBColor; 6] = [
+/// Red for the first line (the leak, in the scenario), then the rest of the
+/// usual ten-colour palette, so up to ten lines never share a colour.
+const COLOURS: [RGBColor; 10] = [
     RGBColor(0xd6, 0x27, 0x28),
     RGBColor(0x1f, 0x77, 0xb4),
     RGBColor(0x2c, 0xa0, 0x2c),
     RGBColor(0x94, 0x67, 0xbd),
     RGBColor(0xff, 0x7f, 0x0e),
     RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x7f, 0x7f, 0x7f),
+    RGBColor(0xbc, 0xbd, 0x22),
+    RGBColor(0x17, 0xbe, 0xcf),
 ];
 const HOUR_NANOS: f64 = 3.6e12;
 
@@ -161,8 +165,8 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// An SVG chart of entries held over time, one line per series, x axis in hours
-/// from 0 to `end`.
+/// An SVG chart of entries held over time titled `title`, one line per
+/// series, x axis in hours from 0 to `end`.
 ///
 /// ```
 /// use tenure::policy::Timestamp;
@@ -170,12 +174,12 @@ fn escape(text: &str) -> String {
 ///
 /// let hour = |h: u64| Timestamp::from_nanos(h * 3_600_000_000_000);
 /// let samples = [Sample { time: hour(0), len: 0 }, Sample { time: hour(2), len: 1500 }];
-/// let svg = live_entries_svg(&[Series { label: "map", samples: &samples }], hour(2));
+/// let svg = live_entries_svg("Live entries", &[Series { label: "map", samples: &samples }], hour(2));
 /// assert!(svg.starts_with("<svg"));
 /// assert!(svg.contains("<polyline"));
 /// assert!(svg.contains(">\nmap\n</text>"));
 /// ```
-pub fn live_entries_svg(series: &[Series<'_>], end: Timestamp) -> String {
+pub fn live_entries_svg(title: &str, series: &[Series<'_>], end: Timestamp) -> String {
     let hours = (end.as_nanos() as f64 / HOUR_NANOS).max(1e-9);
     let peak = series
         .iter()
@@ -198,7 +202,7 @@ pub fn live_entries_svg(series: &[Series<'_>], end: Timestamp) -> String {
         })
         .collect();
     let plot = Plot {
-        title: "Live entries over time",
+        title,
         x_desc: "simulated time (hours)",
         x_label: &|h| format!("{}", (h * 100.0).round() / 100.0),
         y_max: (peak / y_step).ceil() * y_step,
@@ -346,7 +350,7 @@ mod tests {
                 samples: &samples[..10],
             },
         ];
-        let svg = live_entries_svg(&series, Timestamp::from_nanos(48 * 3_600_000_000_000));
+        let svg = live_entries_svg("t", &series, Timestamp::from_nanos(48 * 3_600_000_000_000));
         assert!(svg.contains("a &lt;b&gt;"), "{svg}");
         assert_eq!(data_lines(&svg), 2);
         assert!(svg.contains(">\nc\n</text>"), "{svg}");

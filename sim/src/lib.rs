@@ -5,11 +5,15 @@
 
 mod chart;
 mod error;
+mod fleet;
+mod fleet_report;
 mod memory;
 mod model;
 pub mod opt;
+mod parallel;
 mod progress;
 mod replay;
+mod routing;
 mod run;
 pub mod scenario;
 mod sweep;
@@ -18,15 +22,23 @@ mod units;
 
 pub use chart::{RatioLine, Series, hit_ratio_svg, live_entries_svg};
 pub use error::SimError;
+pub use fleet::{
+    FleetOptions, FleetReport, FleetTraffic, ReplicaRun, Resize, ResizeOutcome, RoutingReport,
+    route_requests, run_fleet,
+};
 pub use memory::{
     PRIVATE_CLIENT_BYTES, SHARED_CLIENT_BYTES, SHARED_HTTP_STACK_BYTES, private_stack_bytes,
     shared_stack_bytes,
 };
-pub use model::{Model, PolicyModel, TenureModel, UnboundedMap};
+pub use model::{Model, PolicyModel, TenureModel, UnboundedMap, cache_hash};
 pub use progress::{Progress, ProgressUnit};
 pub use replay::{
     ConfigOverrides, DEFAULT_TTL, Engine, OPT_NAME, ReplayPolicy, ReplayReport, read_config_file,
     read_trace, replay_opt, replay_trace, resolve_config,
+};
+pub use routing::{
+    HashRing, MAGLEV_TABLE_SIZE, MAX_REPLICAS, MaglevTable, RING_POINTS_PER_REPLICA, Router,
+    Routing, key_hash, mix64,
 };
 pub use run::{RunOptions, RunStats, Sample, run};
 pub use scenario::{ScenarioOptions, ScenarioReport, generate_traffic, run_scenario};

@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tenure::PolicyKind;
 use tenure_sim::{
-    ConfigOverrides, Engine, Progress, ProgressUnit, ReplayReport, ScenarioOptions, SimError,
-    SweepOptions, SweepPolicy, TraceFormat, TraceOptions, chart_stem, replay_opt, replay_trace,
-    resolve_config, run_scenario, sweep_trace,
+    ConfigOverrides, Engine, FleetOptions, FleetTraffic, MAX_REPLICAS, Progress, ProgressUnit,
+    ReplayReport, Resize, Routing, ScenarioOptions, SimError, SweepOptions, SweepPolicy,
+    TraceFormat, TraceOptions, chart_stem, generate_traffic, read_trace, replay_opt, replay_trace,
+    resolve_config, run_fleet, run_scenario, sweep_trace,
 };
 
 /// The name of the chart the scenario writes into `--out`.
@@ -20,7 +21,8 @@ const CHART_FILE: &str = "live-entries.svg";
 ///
 /// With no command, runs the built-in scenario: 48 simulated hours of a
 /// multi-tenant service's API-key lookups, replayed through an unbounded map
-/// (the memory leak) and through tenure's sliding-TTL, LRU and hybrid policies.
+/// (the memory leak) and through tenure's policies: sliding TTL, and LRU,
+/// TinyLFU, S3-FIFO, SIEVE and hybrid at the same bound.
 #[derive(Debug, Parser)]
 #[command(name = "tenure-sim", version, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -41,6 +43,94 @@ enum Command {
     /// capacities: a table of hit ratios (and each one's share of OPT's) and a
     /// chart of hit ratio against capacity.
     Sweep(SweepArgs),
+    /// Replay the built-in scenario (or a trace) through a fleet of replicas
+    /// behind a load balancer, each with its own cache, under each routing
+    /// scheme: hit ratio, creations and live entries per replica, and what a
+    /// resize costs.
+    Fleet(FleetArgs),
+}
+
+#[derive(Debug, Args)]
+struct FleetArgs {
+    /// Replicas at the start.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = parse_replicas)]
+    replicas: usize,
+    /// Routing schemes to compare, comma-separated [default: all four].
+    #[arg(long, value_name = "SCHEME,...", value_delimiter = ',')]
+    routing: Vec<RoutingArg>,
+    /// Change the number of replicas to N at time AT from the start of the
+    /// run (24h:9 adds one replica to eight; 30h:7 loses one). Repeatable.
+    #[arg(long, value_name = "AT:N", value_parser = Resize::parse)]
+    resize: Vec<Resize>,
+    /// A trace file to replay instead of the built-in scenario.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Trace format; by default from the file name (.lis, .csv, either + .zst).
+    #[arg(long, requires = "trace")]
+    format: Option<FormatArg>,
+    /// Simulated time between two lookups of a .lis trace [default: 1ms].
+    #[arg(long, value_name = "DURATION", requires = "trace")]
+    lis_step: Option<humantime::Duration>,
+    /// Seed of the scenario's traffic and of random routing.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Scale of the scenario's traffic, tenants and default capacity.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_scale, conflicts_with = "trace")]
+    scale: f64,
+    /// Each replica's eviction policy [default: the original fix, hybrid with
+    /// --time-to-idle 1h, --max-capacity 10000 (× --scale) and
+    /// --sweep-interval 5m, unless --config is given].
+    #[arg(long)]
+    policy: Option<PolicyArg>,
+    #[command(flatten)]
+    bounds: BoundArgs,
+    /// What replays each replica's cache [default: policy].
+    #[arg(long)]
+    engine: Option<EngineArg>,
+    /// A tenure config file (TOML, or JSON if named *.json) for every
+    /// replica's cache; flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory to write the charts (fleet-<routing>.svg) into.
+    #[arg(long, value_name = "DIR", default_value = "sim-out")]
+    out: PathBuf,
+    /// Fleet runs at once [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    threads: Option<NonZeroUsize>,
+    /// Print one JSON object instead of the tables.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RoutingArg {
+    Random,
+    RoundRobin,
+    RingHash,
+    Maglev,
+}
+
+impl From<RoutingArg> for Routing {
+    fn from(routing: RoutingArg) -> Self {
+        match routing {
+            RoutingArg::Random => Routing::Random,
+            RoutingArg::RoundRobin => Routing::RoundRobin,
+            RoutingArg::RingHash => Routing::RingHash,
+            RoutingArg::Maglev => Routing::Maglev,
+        }
+    }
+}
+
+fn parse_replicas(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_REPLICAS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "a fleet has 1 to {MAX_REPLICAS} replicas, got {text:?}"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -58,9 +148,9 @@ struct SweepArgs {
     /// [default: every bounded policy, and opt]. OPT is always computed.
     #[arg(long, value_name = "NAME,NAME,...", value_delimiter = ',')]
     policies: Vec<String>,
-    /// Sliding TTL of the policies that need one (hybrid) [default: 1h].
-    #[arg(long, value_name = "DURATION")]
-    ttl: Option<humantime::Duration>,
+    /// Sliding expiry of the policies that need one (hybrid) [default: 1h].
+    #[arg(long, alias = "ttl", value_name = "DURATION")]
+    time_to_idle: Option<humantime::Duration>,
     /// Simulated time between two lookups of a .lis trace (it has no timestamps).
     #[arg(long, value_name = "DURATION", default_value = "1ms")]
     lis_step: humantime::Duration,
@@ -98,6 +188,40 @@ struct ScenarioArgs {
     quiet: bool,
 }
 
+/// The cache's numbers, named as the library's builder and config name them
+/// (the older `--capacity`, `--ttl` and `--max-lifetime` still work, unlisted).
+#[derive(Debug, Args)]
+struct BoundArgs {
+    /// Most entries held, for every policy but sliding-ttl (the config's `max_capacity`).
+    #[arg(long, alias = "capacity", value_name = "N")]
+    max_capacity: Option<usize>,
+    /// Sliding expiry: an entry not read for this long expires, for
+    /// sliding-ttl and hybrid (the config's `time_to_idle`) [default without
+    /// --config: 1h].
+    #[arg(long, alias = "ttl", value_name = "DURATION")]
+    time_to_idle: Option<humantime::Duration>,
+    /// Absolute lifetime of an entry, however often it is read, for
+    /// sliding-ttl and hybrid (the config's `time_to_live`).
+    #[arg(long, alias = "max-lifetime", value_name = "DURATION")]
+    time_to_live: Option<humantime::Duration>,
+    /// Simulate a background sweeper at this interval of trace time.
+    #[arg(long, value_name = "DURATION")]
+    sweep_interval: Option<humantime::Duration>,
+}
+
+impl BoundArgs {
+    /// The overrides these flags make, for `policy`.
+    fn overrides(&self, policy: Option<PolicyKind>) -> ConfigOverrides {
+        ConfigOverrides {
+            policy,
+            max_capacity: self.max_capacity,
+            time_to_idle: self.time_to_idle.map(Into::into),
+            time_to_live: self.time_to_live.map(Into::into),
+            sweep_interval: self.sweep_interval.map(Into::into),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 struct ReplayArgs {
     /// The trace file.
@@ -107,23 +231,11 @@ struct ReplayArgs {
     #[arg(long)]
     format: Option<FormatArg>,
     /// Eviction policy (overrides the config file's). `opt` is Bélády's
-    /// optimum, the ceiling no policy can beat: it needs only --capacity.
+    /// optimum, the ceiling no policy can beat: it needs only --max-capacity.
     #[arg(long)]
     policy: Option<PolicyArg>,
-    /// Most entries held, for every policy but sliding-ttl (the config's `max_capacity`).
-    #[arg(long, visible_alias = "max-capacity", value_name = "N")]
-    capacity: Option<usize>,
-    /// Sliding time-to-live, for sliding-ttl and hybrid (the config's
-    /// `time_to_idle`) [default without --config: 1h].
-    #[arg(long, visible_alias = "time-to-idle", value_name = "DURATION")]
-    ttl: Option<humantime::Duration>,
-    /// Absolute lifetime of an entry, for sliding-ttl and hybrid (the config's
-    /// `time_to_live`).
-    #[arg(long, visible_alias = "time-to-live", value_name = "DURATION")]
-    max_lifetime: Option<humantime::Duration>,
-    /// Simulate a background sweeper at this interval of trace time.
-    #[arg(long, value_name = "DURATION")]
-    sweep_interval: Option<humantime::Duration>,
+    #[command(flatten)]
+    bounds: BoundArgs,
     /// Simulated time between two lookups of a .lis trace (it has no
     /// timestamps) [default: 1ms].
     #[arg(long, value_name = "DURATION")]
@@ -205,6 +317,7 @@ fn main() -> ExitCode {
         Some(Command::Scenario(args)) => scenario(args),
         Some(Command::Replay(args)) => replay(args),
         Some(Command::Sweep(args)) => sweep(args),
+        Some(Command::Fleet(args)) => fleet(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -292,21 +405,22 @@ fn replay(args: ReplayArgs) -> Result<(), SimError> {
 /// anything to OPT, which has no clock and no cache to configure.
 fn replay_opt_args(args: &ReplayArgs, options: TraceOptions) -> Result<ReplayReport, SimError> {
     let given = [
-        ("--ttl", args.ttl.is_some()),
-        ("--max-lifetime", args.max_lifetime.is_some()),
-        ("--sweep-interval", args.sweep_interval.is_some()),
+        ("--time-to-idle", args.bounds.time_to_idle.is_some()),
+        ("--time-to-live", args.bounds.time_to_live.is_some()),
+        ("--sweep-interval", args.bounds.sweep_interval.is_some()),
         ("--lis-step", args.lis_step.is_some()),
         ("--engine", args.engine.is_some()),
         ("--config", args.config.is_some()),
     ];
     if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
         return Err(SimError::Usage(format!(
-            "{flag} does not apply to --policy opt: OPT knows the future and has no clock or cache to configure; give only --capacity"
+            "{flag} does not apply to --policy opt: OPT knows the future and has no clock or cache to configure; give only --max-capacity"
         )));
     }
     let capacity = args
-        .capacity
-        .ok_or_else(|| SimError::Usage("--policy opt needs --capacity".into()))?;
+        .bounds
+        .max_capacity
+        .ok_or_else(|| SimError::Usage("--policy opt needs --max-capacity".into()))?;
     replay_opt(&args.trace, options, capacity, args.quiet)
 }
 
@@ -314,13 +428,7 @@ fn replay_cache_args(
     args: &ReplayArgs,
     trace_options: TraceOptions,
 ) -> Result<ReplayReport, SimError> {
-    let overrides = ConfigOverrides {
-        policy: args.policy.and_then(PolicyArg::kind),
-        capacity: args.capacity,
-        ttl: args.ttl.map(Into::into),
-        max_lifetime: args.max_lifetime.map(Into::into),
-        sweep_interval: args.sweep_interval.map(Into::into),
-    };
+    let overrides = args.bounds.overrides(args.policy.and_then(PolicyArg::kind));
     let config = resolve_config(args.config.as_deref(), &overrides)?;
     let engine = match args.engine {
         None | Some(EngineArg::Policy) => Engine::Policy,
@@ -347,7 +455,7 @@ fn sweep(args: SweepArgs) -> Result<(), SimError> {
     let options = SweepOptions {
         capacities: args.capacities,
         policies,
-        ttl: args.ttl.map(Into::into),
+        ttl: args.time_to_idle.map(Into::into),
         threads,
     };
     let trace_options = TraceOptions {
@@ -374,4 +482,103 @@ fn sweep(args: SweepArgs) -> Result<(), SimError> {
             report.elapsed.as_secs_f64()
         ))
     }
+}
+
+/// The original fix every replica runs when neither `--policy` nor
+/// `--config` is given: hybrid, 1 h idle, 10,000 entries (× `scale`), a
+/// sweep every 5 minutes; flags given still override each number.
+fn original_fix(bounds: &BoundArgs, scale: f64) -> ConfigOverrides {
+    let capacity = (10_000.0 * scale).round().max(1.0) as usize;
+    let mut overrides = bounds.overrides(Some(PolicyKind::Hybrid));
+    overrides.max_capacity = overrides.max_capacity.or(Some(capacity));
+    overrides.sweep_interval = overrides
+        .sweep_interval
+        .or(Some(std::time::Duration::from_secs(300)));
+    overrides
+}
+
+fn fleet(args: FleetArgs) -> Result<(), SimError> {
+    if args.policy == Some(PolicyArg::Opt) {
+        return Err(SimError::Usage(
+            "--policy opt cannot run in a fleet: OPT needs each replica's future, which depends on the routing; use `replay --policy opt` per replica".into(),
+        ));
+    }
+    let overrides = match (args.policy, &args.config) {
+        (None, None) => original_fix(&args.bounds, args.scale),
+        (policy, _) => args.bounds.overrides(policy.and_then(PolicyArg::kind)),
+    };
+    let config = resolve_config(args.config.as_deref(), &overrides)?;
+    let routings: Vec<Routing> = if args.routing.is_empty() {
+        Routing::ALL.to_vec()
+    } else {
+        let mut routings: Vec<Routing> = Vec::new();
+        for routing in args.routing.iter().copied().map(Routing::from) {
+            if !routings.contains(&routing) {
+                routings.push(routing);
+            }
+        }
+        routings
+    };
+    let options = FleetOptions {
+        replicas: args.replicas,
+        routings,
+        resizes: args.resize.clone(),
+        seed: args.seed,
+        engine: match args.engine {
+            None | Some(EngineArg::Policy) => Engine::Policy,
+            Some(EngineArg::Cache) => Engine::Cache,
+        },
+        threads: args
+            .threads
+            .or_else(|| std::thread::available_parallelism().ok())
+            .map_or(1, NonZeroUsize::get),
+    };
+    let started = std::time::Instant::now();
+    let report = match &args.trace {
+        None => {
+            let scenario = ScenarioOptions {
+                seed: args.seed,
+                scale: args.scale,
+            };
+            let traffic = generate_traffic(&scenario);
+            let fleet = FleetTraffic::scenario(&traffic, &scenario);
+            run_fleet(&fleet, &config, &options, args.quiet)?
+        }
+        Some(path) => {
+            let trace_options = TraceOptions {
+                format: args.format.map(TraceFormat::from),
+                lis_step: args
+                    .lis_step
+                    .map_or(TraceOptions::default().lis_step, Into::into),
+            };
+            let (requests, _) = read_trace(path, trace_options, args.quiet)?;
+            run_fleet(
+                &FleetTraffic::trace(path, &requests),
+                &config,
+                &options,
+                args.quiet,
+            )?
+        }
+    };
+    let output_error = |path: &PathBuf| {
+        let path = path.clone();
+        move |source| SimError::Output { path, source }
+    };
+    std::fs::create_dir_all(&args.out).map_err(output_error(&args.out))?;
+    let mut charts = Vec::new();
+    for routing in &report.routings {
+        let chart = args.out.join(format!("fleet-{}.svg", routing.routing));
+        std::fs::write(&chart, report.chart_svg(routing)).map_err(output_error(&chart))?;
+        charts.push(chart);
+    }
+    if args.json {
+        return emit(&format!("{}\n", report.to_json(&charts)));
+    }
+    emit(&report.table())?;
+    let listed: Vec<String> = charts.iter().map(|c| c.display().to_string()).collect();
+    emit(&format!(
+        "\nCharts of live entries per replica over time: {}\n(took {:.1} s)\n",
+        listed.join(", "),
+        started.elapsed().as_secs_f64()
+    ))
 }

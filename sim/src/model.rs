@@ -16,6 +16,18 @@ pub(crate) fn key_hasher() -> FixedState {
     FixedState::with_seed(0x7e9e_5eed)
 }
 
+/// The hash a model's cache hands its policy for `key` (in [`NewEntry`]):
+/// what a driver of a bare policy should pass to replay as [`PolicyModel`]
+/// and [`TenureModel`] do.
+///
+/// ```
+/// assert_eq!(tenure_sim::cache_hash(7), tenure_sim::cache_hash(7));
+/// assert_ne!(tenure_sim::cache_hash(7), 7);
+/// ```
+pub fn cache_hash(key: u64) -> u64 {
+    key_hasher().hash_one(key)
+}
+
 /// A keyed cache under simulation: one lookup at a time, on a simulated clock.
 pub trait Model {
     /// Moves simulated time to `now` (never backwards).
@@ -286,9 +298,8 @@ impl PolicyModel {
             self.slots.push(entry);
         }
         self.len += 1;
-        let hash = key_hasher().hash_one(key);
         self.policy
-            .on_insert(Slot::new(index), NewEntry::new(hash), self.now);
+            .on_insert(Slot::new(index), NewEntry::new(cache_hash(key)), self.now);
         if let (Some(timers), Some(deadline)) = (
             self.timers.as_mut(),
             self.expiry.deadline(self.now, self.now),

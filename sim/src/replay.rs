@@ -26,12 +26,12 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 pub struct ConfigOverrides {
     /// `--policy`.
     pub policy: Option<PolicyKind>,
-    /// `--capacity` (alias `--max-capacity`).
-    pub capacity: Option<usize>,
-    /// `--ttl` (alias `--time-to-idle`).
-    pub ttl: Option<Duration>,
-    /// `--max-lifetime` (alias `--time-to-live`).
-    pub max_lifetime: Option<Duration>,
+    /// `--max-capacity`.
+    pub max_capacity: Option<usize>,
+    /// `--time-to-idle`.
+    pub time_to_idle: Option<Duration>,
+    /// `--time-to-live`.
+    pub time_to_live: Option<Duration>,
     /// `--sweep-interval`.
     pub sweep_interval: Option<Duration>,
 }
@@ -65,12 +65,12 @@ pub fn read_config_file(path: &Path) -> Result<CacheConfig, SimError> {
 /// use tenure::PolicyKind;
 /// use tenure_sim::{ConfigOverrides, resolve_config};
 ///
-/// let flags = ConfigOverrides { policy: Some(PolicyKind::Hybrid), capacity: Some(500), ..Default::default() };
+/// let flags = ConfigOverrides { policy: Some(PolicyKind::Hybrid), max_capacity: Some(500), ..Default::default() };
 /// let config = resolve_config(None, &flags)?;
 /// assert_eq!(config.time_to_idle, Some(std::time::Duration::from_secs(3600)));
 ///
 /// // Policies that only bound the cache get no default TTL.
-/// let fifo = ConfigOverrides { policy: Some(PolicyKind::Sieve), capacity: Some(500), ..Default::default() };
+/// let fifo = ConfigOverrides { policy: Some(PolicyKind::Sieve), max_capacity: Some(500), ..Default::default() };
 /// assert_eq!(resolve_config(None, &fifo)?.time_to_idle, None);
 ///
 /// let bad = ConfigOverrides { policy: Some(PolicyKind::Lru), ..Default::default() };
@@ -100,17 +100,17 @@ pub fn resolve_config(
     };
     let ConfigOverrides {
         policy,
-        capacity,
-        ttl,
-        max_lifetime,
+        max_capacity,
+        time_to_idle,
+        time_to_live,
         sweep_interval,
     } = *overrides;
     config.policy = policy.unwrap_or(config.policy);
-    config.max_capacity = capacity.map(|c| c as u64).or(config.max_capacity);
-    config.time_to_idle = ttl.or(config.time_to_idle);
-    config.time_to_live = max_lifetime.or(config.time_to_live);
+    config.max_capacity = max_capacity.map(|c| c as u64).or(config.max_capacity);
+    config.time_to_idle = time_to_idle.or(config.time_to_idle);
+    config.time_to_live = time_to_live.or(config.time_to_live);
     config.sweep_interval = sweep_interval.or(config.sweep_interval);
-    // Only a flags-only run gets the documented `--ttl` default: a config file
+    // Only a flags-only run gets the documented `--time-to-idle` default: a config file
     // is taken as the library would take it.
     // Asking the config (not naming policies) keeps this right for every policy.
     let needs_ttl = matches!(config.to_policy(), Err(ConfigError::NoExpiry { .. }));
@@ -329,7 +329,7 @@ impl Drop for Batch {
 pub const OPT_NAME: &str = "opt";
 
 /// A config in a line: `hybrid, capacity 1,000, ttl 1h`.
-fn describe(c: &CacheConfig) -> String {
+pub(crate) fn describe(c: &CacheConfig) -> String {
     let mut policy = c.policy.to_string();
     if let Some(capacity) = c.max_capacity {
         let _ = write!(policy, ", capacity {}", group_digits(capacity));

@@ -17,6 +17,10 @@ pub struct RunOptions {
     pub sample_every: Option<Duration>,
     /// Carry sweeps and samples on to this instant after the last lookup.
     pub end: Option<Timestamp>,
+    /// The first sample's instant (the others follow every
+    /// [`sample_every`](Self::sample_every)): a trace's first timestamp, so
+    /// that a trace stamped in Unix time is not sampled from 1970.
+    pub samples_from: Timestamp,
 }
 
 /// Entries held at one instant.
@@ -90,7 +94,7 @@ impl Timeline {
             sweep_every,
             next_sweep: sweep_every,
             sample_every,
-            next_sample: 0,
+            next_sample: options.samples_from.as_nanos(),
             next_event: 0,
         };
         timeline.plan();

@@ -16,10 +16,12 @@
 //!
 //! The same requests replay through the unbounded map and through each policy.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Duration;
 
+use foldhash::fast::FixedState;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Zipf};
@@ -31,7 +33,7 @@ use crate::memory::{private_stack_bytes, shared_stack_bytes};
 use crate::model::{Model, TenureModel, UnboundedMap};
 use crate::run::{RunOptions, RunStats, run};
 use crate::trace::Access;
-use crate::units::{format_bytes, group_digits};
+use crate::units::{aligned, format_bytes, group_digits, wrap};
 
 const MINUTE_MS: u64 = 60_000;
 const HOUR_MS: u64 = 60 * MINUTE_MS;
@@ -206,9 +208,9 @@ pub struct Contender {
     pub config: Option<CacheConfig>,
 }
 
-/// The unbounded map, then sliding TTL 1 h, LRU, and hybrid 1 h + LRU, the
-/// time-based ones with a sweeper every 5 minutes (as in the original fix). The
-/// capacity is 10,000 × `scale`.
+/// The unbounded map, then sliding TTL 1 h, LRU, TinyLFU, S3-FIFO, SIEVE, and
+/// hybrid 1 h + LRU, the time-based ones with a sweeper every 5 minutes (as in
+/// the original fix). Every bounded one holds at most 10,000 × `scale` entries.
 pub fn contenders(scale: f64) -> Vec<Contender> {
     let capacity = (CAPACITY * scale).round().max(1.0) as usize;
     let ttl = Some(TTL);
@@ -233,6 +235,28 @@ pub fn contenders(scale: f64) -> Vec<Contender> {
         Contender {
             label: format!("lru {cap}"),
             config: Some(config(PolicyKind::Lru, None, Some(capacity as u64), None)),
+        },
+        Contender {
+            label: format!("tinylfu {cap}"),
+            config: Some(config(
+                PolicyKind::TinyLfu,
+                None,
+                Some(capacity as u64),
+                None,
+            )),
+        },
+        Contender {
+            label: format!("s3fifo {cap}"),
+            config: Some(config(
+                PolicyKind::S3Fifo,
+                None,
+                Some(capacity as u64),
+                None,
+            )),
+        },
+        Contender {
+            label: format!("sieve {cap}"),
+            config: Some(config(PolicyKind::Sieve, None, Some(capacity as u64), None)),
         },
         Contender {
             label: format!("hybrid 1h + {cap}"),
@@ -270,6 +294,36 @@ pub struct ScenarioReport {
     pub duration: Duration,
     /// One row per contender, in [`contenders`] order.
     pub rows: Vec<ScenarioRow>,
+    /// Keys looked up at most [`RareKeys::MAX_LOOKUPS`] times.
+    pub rare_keys: RareKeys,
+}
+
+/// Keys that hardly come back: what decides between recency and frequency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RareKeys {
+    /// Distinct keys looked up at most [`MAX_LOOKUPS`](Self::MAX_LOOKUPS) times.
+    pub keys: u64,
+    /// Requests for those keys.
+    pub requests: u64,
+}
+
+impl RareKeys {
+    /// The most lookups a key may have and still count as rare: a burst key
+    /// is used 1 to 3 times.
+    pub const MAX_LOOKUPS: u32 = 3;
+
+    /// Counts the rare keys of `requests`.
+    pub fn count(requests: &[Access]) -> Self {
+        let mut lookups: HashMap<u64, u32, FixedState> = HashMap::default();
+        for access in requests {
+            *lookups.entry(access.key).or_default() += 1;
+        }
+        let rare = lookups.values().filter(|&&n| n <= Self::MAX_LOOKUPS);
+        RareKeys {
+            keys: rare.clone().count() as u64,
+            requests: rare.map(|&n| u64::from(n)).sum(),
+        }
+    }
 }
 
 /// Generates the traffic and replays it through every contender.
@@ -300,6 +354,7 @@ pub fn run_scenario(
         sweep_interval: None,
         sample_every: Some(SAMPLE_EVERY),
         end: Some(Timestamp::ZERO + traffic.duration),
+        ..RunOptions::default()
     };
     let mut rows = Vec::with_capacity(contenders.len());
     for (i, contender) in contenders.into_iter().enumerate() {
@@ -323,6 +378,7 @@ pub fn run_scenario(
         rows.push(ScenarioRow { contender, stats });
     }
     let duration = traffic.duration;
+    let rare_keys = RareKeys::count(&traffic.requests);
     Ok(ScenarioReport {
         traffic,
         options: *options,
@@ -330,6 +386,7 @@ pub fn run_scenario(
         distinct_keys: rows[0].stats.final_len,
         duration,
         rows,
+        rare_keys,
     })
 }
 
@@ -371,16 +428,7 @@ impl ScenarioReport {
                 format_bytes(shared_stack_bytes(s.peak_len)),
             ]);
         }
-        let widths: Vec<usize> = (0..header.len())
-            .map(|c| lines.iter().map(|l| l[c].len()).max().unwrap_or(0))
-            .collect();
-        for line in &lines {
-            let mut text = format!("{:<w$}", line[0], w = widths[0]);
-            for (cell, width) in line.iter().zip(&widths).skip(1) {
-                let _ = write!(text, "  {cell:>width$}");
-            }
-            let _ = writeln!(out, "{}", text.trim_end());
-        }
+        out.push_str(&aligned(&lines));
         let _ = writeln!(out);
         let _ = writeln!(
             out,
@@ -388,6 +436,14 @@ impl ScenarioReport {
              mem = estimated at peak live: ~104 KB per client when each builds its own HTTP stack (Client::with_config),\n\
              ~66 B per client + one shared ~104 KB HTTP stack when they share one reqwest::Client (measured; see docs/design.md)."
         );
+        if let Some(verdict) = verdict(
+            &self.rows,
+            self.distinct_keys as u64,
+            self.requests,
+            self.rare_keys,
+        ) {
+            let _ = writeln!(out, "\n{}", wrap(&verdict, 110, "", ""));
+        }
         out
     }
 
@@ -401,8 +457,98 @@ impl ScenarioReport {
                 samples: &row.stats.samples,
             })
             .collect();
-        live_entries_svg(&series, Timestamp::ZERO + self.duration)
+        live_entries_svg(
+            "Live entries over time",
+            &series,
+            Timestamp::ZERO + self.duration,
+        )
     }
+}
+
+/// Which bounded cache the scenario favours, and why, from the rows' own
+/// numbers: the most hits among the caches with a capacity (the first in
+/// table order on a tie), set against LRU and the runner-up, and explained by
+/// how many keys hardly come back (`rare` of `keys` keys, of `requests`).
+/// `None` if no row is bounded.
+fn verdict(rows: &[ScenarioRow], keys: u64, requests: u64, rare: RareKeys) -> Option<String> {
+    let bounded: Vec<(&ScenarioRow, &CacheConfig)> = rows
+        .iter()
+        .filter_map(|row| Some((row, row.contender.config.as_ref()?)))
+        .filter(|(_, config)| config.max_capacity.is_some())
+        .collect();
+    let (best, best_config) = *bounded.iter().rev().max_by_key(|(row, _)| row.stats.hits)?;
+    let name = best_config.policy;
+    let capacity = best_config.max_capacity.unwrap_or_default();
+    let ratio = |row: &ScenarioRow| format!("{:.2} %", row.stats.hit_ratio_percent());
+    let mut text = format!(
+        "Of the caches bounded at {} entries, {name} had the most hits: {}",
+        group_digits(capacity),
+        ratio(best)
+    );
+    let lru = bounded.iter().find(|(_, c)| c.policy == PolicyKind::Lru);
+    if let Some((lru, _)) = lru.filter(|_| name != PolicyKind::Lru) {
+        let _ = write!(
+            text,
+            ", {} fewer creations than lru ({} against {})",
+            group_digits(best.stats.hits - lru.stats.hits),
+            group_digits(best.stats.creations()),
+            group_digits(lru.stats.creations())
+        );
+    }
+    let runner_up = bounded
+        .iter()
+        .filter(|(row, _)| !std::ptr::eq(*row, best))
+        .max_by_key(|(row, _)| row.stats.hits);
+    if let Some((row, config)) = runner_up {
+        let _ = write!(text, "; next, {} at {}", config.policy, ratio(row));
+    }
+    let _ = write!(
+        text,
+        ". Why: {} of the {} keys ({:.0} %) were looked up {} times or fewer ({:.1} % of requests)",
+        group_digits(rare.keys),
+        group_digits(keys),
+        100.0 * rare.keys as f64 / keys.max(1) as f64,
+        RareKeys::MAX_LOOKUPS,
+        100.0 * rare.requests as f64 / requests.max(1) as f64
+    );
+    let newcomers = match name {
+        PolicyKind::TinyLfu => Some(
+            "tinylfu admits a new key only if it has been seen more often than the entry it would evict",
+        ),
+        PolicyKind::S3Fifo => Some(
+            "s3fifo holds a new key in a small probation queue and evicts it from there unless it is read again",
+        ),
+        PolicyKind::Sieve => Some(
+            "sieve evicts the oldest entry not read since its hand last passed, so a key read once goes before one read again",
+        ),
+        _ => None,
+    };
+    match newcomers {
+        Some(how) => {
+            let _ = write!(
+                text,
+                ", and {how}: such keys cost a creation under every policy, but under {name} they do not also push out keys that come back."
+            );
+        }
+        None => {
+            let others: Vec<String> = bounded
+                .iter()
+                .filter(|(_, c)| {
+                    matches!(
+                        c.policy,
+                        PolicyKind::TinyLfu | PolicyKind::S3Fifo | PolicyKind::Sieve
+                    )
+                })
+                .map(|(row, c)| format!("{} {}", c.policy, ratio(row)))
+                .collect();
+            let _ = write!(
+                text,
+                ", yet the policies that hold new keys back ({}) lost more hits on keys that come back than they saved on those: here recency predicts the next lookup better than frequency.",
+                others.join(", ")
+            );
+        }
+    }
+    Some(text)
 }
 
 #[cfg(test)]
@@ -439,6 +585,71 @@ mod tests {
             .filter(|a| a.key & BURST_KEY_BASE != 0)
             .count();
         assert!(burst_keys >= 1600, "{burst_keys}");
+    }
+
+    fn row(policy: Option<PolicyKind>, hits: u64) -> ScenarioRow {
+        let config = policy.map(|policy| CacheConfig {
+            policy,
+            max_capacity: (policy != PolicyKind::SlidingTtl).then_some(100),
+            time_to_idle: None,
+            time_to_live: None,
+            sweep_interval: None,
+        });
+        ScenarioRow {
+            contender: Contender {
+                label: String::new(),
+                config,
+            },
+            stats: RunStats {
+                accesses: 1_000,
+                hits,
+                ..RunStats::default()
+            },
+        }
+    }
+
+    #[test]
+    fn the_verdict_follows_the_numbers() {
+        let rare = RareKeys {
+            keys: 30,
+            requests: 60,
+        };
+        let rows = |lru, tinylfu, sieve| {
+            vec![
+                row(None, 990),
+                row(Some(PolicyKind::SlidingTtl), 980),
+                row(Some(PolicyKind::Lru), lru),
+                row(Some(PolicyKind::TinyLfu), tinylfu),
+                row(Some(PolicyKind::Sieve), sieve),
+            ]
+        };
+        // The leak and sliding-ttl hit more, but they are not bounded.
+        let text = verdict(&rows(700, 750, 720), 100, 1_000, rare).unwrap();
+        assert!(
+            text.starts_with("Of the caches bounded at 100 entries, tinylfu had the most hits: 75.00 %, 50 fewer creations than lru (250 against 300); next, sieve at 72.00 %."),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "30 of the 100 keys (30 %) were looked up 3 times or fewer (6.0 % of requests)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("tinylfu admits a new key only if"), "{text}");
+        let text = verdict(&rows(760, 750, 720), 100, 1_000, rare).unwrap();
+        assert!(
+            text.contains("lru had the most hits: 76.00 %; next, tinylfu at 75.00 %."),
+            "{text}"
+        );
+        assert!(text.contains("(tinylfu 75.00 %, sieve 72.00 %)"), "{text}");
+        assert!(
+            text.contains("recency predicts the next lookup better"),
+            "{text}"
+        );
+        // A tie goes to the first in table order.
+        let text = verdict(&rows(720, 700, 720), 100, 1_000, rare).unwrap();
+        assert!(text.contains("lru had the most hits"), "{text}");
+        assert_eq!(verdict(&rows(1, 2, 3)[..2], 100, 1_000, rare), None);
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use std::convert::Infallible;
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -15,6 +14,7 @@ use crate::chart::{RatioLine, hit_ratio_svg};
 use crate::error::SimError;
 use crate::model::PolicyModel;
 use crate::opt::Belady;
+use crate::parallel::in_parallel;
 use crate::replay::{DEFAULT_TTL, OPT_NAME, read_trace, two_decimals};
 use crate::run::{RunOptions, RunStats, percent_two_decimals, run};
 use crate::trace::{Access, TraceFormat, TraceOptions};
@@ -201,34 +201,11 @@ pub fn sweep_trace(
     let started = Instant::now();
     let (accesses, format) = read_trace(path, trace_options, quiet)?;
     let belady = Belady::new(accesses.iter().map(|a| a.key).collect());
-    let next = AtomicUsize::new(0);
-    let threads = options.threads.clamp(1, cells.len());
-    let results: Vec<(usize, Result<RunStats, SimError>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(cell) = cells.get(i) else {
-                            return done;
-                        };
-                        done.push((i, replay_cell(cell, &accesses, &belady)));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
-            })
-            .collect()
+    let results = in_parallel(&cells, options.threads, |cell| {
+        replay_cell(cell, &accesses, &belady)
     });
-    for (i, stats) in results {
-        cells[i].stats = stats?;
+    for (cell, stats) in cells.iter_mut().zip(results) {
+        cell.stats = stats?;
     }
     Ok(SweepReport {
         trace: path.to_path_buf(),

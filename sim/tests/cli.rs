@@ -54,7 +54,7 @@ fn json_output_has_the_documented_fields() {
     let trace = write("small.csv", SMALL_CSV);
     let out = json(&replay(
         &trace,
-        &["--policy", "lru", "--capacity", "2", "--json"],
+        &["--policy", "lru", "--max-capacity", "2", "--json"],
     ));
     assert_eq!(out["hit_ratio"], 40.0);
     assert_eq!(out["hits"], 2);
@@ -72,7 +72,7 @@ fn json_output_has_the_documented_fields() {
 }
 
 #[test]
-fn the_config_field_names_are_flag_aliases() {
+fn the_old_flag_names_are_hidden_aliases() {
     let trace = write("aliases.csv", SMALL_CSV);
     let run = |flags: &[&str]| {
         let mut all = vec!["--policy", "hybrid", "--json"];
@@ -94,6 +94,14 @@ fn the_config_field_names_are_flag_aliases() {
     assert_eq!(new["config"]["max_capacity"], 2);
     assert_eq!(new["config"]["time_to_idle"], "1s 500ms");
     assert_eq!(new["config"]["time_to_live"], "3s");
+    // `--help` lists only the library's names.
+    for command in ["replay", "fleet", "sweep"] {
+        let help = stdout(&sim(&[command, "--help"]));
+        assert!(help.contains("--time-to-idle"), "{command}: {help}");
+        for old in ["--capacity ", "--ttl", "--max-lifetime"] {
+            assert!(!help.contains(old), "{command} --help lists {old}:\n{help}");
+        }
+    }
 }
 
 #[test]
@@ -103,7 +111,7 @@ fn ttl_counts_in_trace_time() {
     for (ttl, hits, expired) in [("1s", 0, 1), ("3s", 1, 0)] {
         let out = json(&replay(
             &trace,
-            &["--policy", "sliding-ttl", "--ttl", ttl, "--json"],
+            &["--policy", "sliding-ttl", "--time-to-idle", ttl, "--json"],
         ));
         assert_eq!(out["hits"], hits, "ttl {ttl}");
         assert_eq!(out["expirations"], expired, "ttl {ttl}");
@@ -114,7 +122,7 @@ fn ttl_counts_in_trace_time() {
 #[test]
 fn text_output_shows_ratio_hits_accesses_evictions() {
     let trace = write("text.csv", SMALL_CSV);
-    let out = replay(&trace, &["--policy", "lru", "--capacity", "2"]);
+    let out = replay(&trace, &["--policy", "lru", "--max-capacity", "2"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     for line in [
@@ -135,7 +143,7 @@ fn the_config_file_is_read_and_flags_override_it() {
     assert_eq!(from_file["hits"], 0);
     let overridden = json(&replay(
         &trace,
-        &["--config", &config, "--capacity", "2", "--json"],
+        &["--config", &config, "--max-capacity", "2", "--json"],
     ));
     assert_eq!(overridden["hits"], 2);
     let json_config = write(
@@ -159,9 +167,9 @@ fn both_engines_agree() {
             &[
                 "--policy",
                 "hybrid",
-                "--ttl",
+                "--time-to-idle",
                 "5s",
-                "--capacity",
+                "--max-capacity",
                 "12",
                 "--sweep-interval",
                 "2s",
@@ -185,7 +193,7 @@ fn both_engines_agree() {
 #[test]
 fn malformed_line_exits_2_naming_file_and_line() {
     let trace = write("bad.lis", "1 1 0 0\n2 1 0 0\n3 one 0 0\n");
-    let out = replay(&trace, &["--policy", "lru", "--capacity", "10"]);
+    let out = replay(&trace, &["--policy", "lru", "--max-capacity", "10"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains(&format!("{trace}:3: ")), "{err}");
@@ -193,7 +201,7 @@ fn malformed_line_exits_2_naming_file_and_line() {
     assert!(stdout(&out).is_empty());
 
     let csv = write("bad.csv", "0,a\n1,b\n\n2\n");
-    let out = replay(&csv, &["--policy", "lru", "--capacity", "10", "--json"]);
+    let out = replay(&csv, &["--policy", "lru", "--max-capacity", "10", "--json"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains(&format!("{csv}:4: ")),
@@ -218,7 +226,7 @@ fn bad_invocations_exit_2_with_a_clear_message() {
                 &missing,
                 "--policy",
                 "lru",
-                "--capacity",
+                "--max-capacity",
                 "5",
             ],
             "cannot open trace",
@@ -230,7 +238,7 @@ fn bad_invocations_exit_2_with_a_clear_message() {
                 &trace,
                 "--policy",
                 "fifo",
-                "--capacity",
+                "--max-capacity",
                 "5",
             ],
             "fifo",
@@ -242,7 +250,7 @@ fn bad_invocations_exit_2_with_a_clear_message() {
                 &trace,
                 "--policy",
                 "lru",
-                "--capacity",
+                "--max-capacity",
                 "many",
             ],
             "many",
@@ -254,7 +262,7 @@ fn bad_invocations_exit_2_with_a_clear_message() {
                 &trace,
                 "--policy",
                 "lru",
-                "--capacity",
+                "--max-capacity",
                 "0",
             ],
             "`max_capacity` must be at least 1",
@@ -264,7 +272,7 @@ fn bad_invocations_exit_2_with_a_clear_message() {
             "`max_capacity` is required for policy `lru`",
         ),
         (
-            &["replay", "--trace", &trace, "--capacity", "5"],
+            &["replay", "--trace", &trace, "--max-capacity", "5"],
             "--policy is required",
         ),
         (
@@ -274,10 +282,10 @@ fn bad_invocations_exit_2_with_a_clear_message() {
                 &trace,
                 "--policy",
                 "sliding-ttl",
-                "--ttl",
+                "--time-to-idle",
                 "soon",
             ],
-            "invalid value 'soon' for '--ttl",
+            "invalid value 'soon' for '--time-to-idle",
         ),
         (
             &[
@@ -286,7 +294,7 @@ fn bad_invocations_exit_2_with_a_clear_message() {
                 &trace,
                 "--policy",
                 "sliding-ttl",
-                "--capacity",
+                "--max-capacity",
                 "5",
             ],
             "`max_capacity` does not apply",
@@ -295,7 +303,10 @@ fn bad_invocations_exit_2_with_a_clear_message() {
             &["replay", "--trace", &trace, "--config", &bad_config],
             "colour",
         ),
-        (&["replay", "--policy", "lru", "--capacity", "5"], "--trace"),
+        (
+            &["replay", "--policy", "lru", "--max-capacity", "5"],
+            "--trace",
+        ),
         (
             &["replay", "--trace", &trace, "--frobnicate"],
             "--frobnicate",
@@ -325,7 +336,7 @@ fn oltp_lru_matches_the_arc_paper() {
         let capacity = capacity.to_string();
         let out = replay(
             &trace,
-            &["--policy", "lru", "--capacity", &capacity, "--json"],
+            &["--policy", "lru", "--max-capacity", &capacity, "--json"],
         );
         // The progress bar stays off when stderr is not a terminal.
         assert!(out.stderr.is_empty(), "{}", stderr(&out));
@@ -361,6 +372,9 @@ fn the_default_scenario_prints_the_table_and_writes_the_chart() {
         "unbounded map (the leak)",
         "sliding-ttl 1h",
         "lru 500",
+        "tinylfu 500",
+        "s3fifo 500",
+        "sieve 500",
         "hybrid 1h + 500",
     ] {
         assert!(text.contains(words), "{words:?} missing from\n{text}");
@@ -372,7 +386,7 @@ fn the_default_scenario_prints_the_table_and_writes_the_chart() {
     let lines = svg
         .lines()
         .filter(|l| l.starts_with("<polyline") && !l.contains(r#"stroke-width="1""#));
-    assert_eq!(lines.count(), 4);
+    assert_eq!(lines.count(), 7);
 
     // The explicit subcommand is the same run.
     let again = sim(&[
@@ -382,8 +396,85 @@ fn the_default_scenario_prints_the_table_and_writes_the_chart() {
         "--out",
         dir.to_str().unwrap(),
     ]);
-    let table = |s: &str| s.lines().take(8).collect::<Vec<_>>().join("\n");
+    let table = |s: &str| s.lines().take(11).collect::<Vec<_>>().join("\n");
     assert_eq!(table(&stdout(&again)), table(&text));
+}
+
+/// A row of the main job's table: its label's first word, its requests and creations.
+fn scenario_rows(text: &str) -> Vec<(String, u64, u64)> {
+    let number = |cell: &str| cell.replace(',', "").parse::<u64>().unwrap();
+    text.lines()
+        .skip_while(|line| !line.starts_with("cache "))
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .map(|line| {
+            // label, requests, hit ratio (2 cells: "96.00 %"), creations, ...
+            let cells: Vec<&str> = line.split("  ").filter(|c| !c.is_empty()).collect();
+            let name = cells[0].split(' ').next().unwrap().to_owned();
+            (name, number(cells[1].trim()), number(cells[3].trim()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_main_job_names_the_bounded_policy_with_the_most_hits() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scenario-verdict");
+    let bounded = ["lru", "tinylfu", "s3fifo", "sieve", "hybrid"];
+    for (seed, scale) in [("1", "0.05"), ("4", "0.03")] {
+        let out = sim(&[
+            "--seed",
+            seed,
+            "--scale",
+            scale,
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        let rows = scenario_rows(&text);
+        let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "unbounded",
+                "sliding-ttl",
+                "lru",
+                "tinylfu",
+                "s3fifo",
+                "sieve",
+                "hybrid"
+            ],
+            "{text}"
+        );
+        let hits = |row: &(String, u64, u64)| row.1 - row.2;
+        let most = rows
+            .iter()
+            .filter(|r| bounded.contains(&r.0.as_str()))
+            .map(hits)
+            .max()
+            .unwrap();
+        let winners: Vec<&str> = rows
+            .iter()
+            .filter(|r| bounded.contains(&r.0.as_str()) && hits(r) == most)
+            .map(|r| r.0.as_str())
+            .collect();
+        // The closing paragraph, joined into one line.
+        let closing = text
+            .split("\n\n")
+            .find(|p| p.starts_with("Of the caches bounded at"))
+            .unwrap_or_else(|| panic!("no closing sentence in\n{text}"))
+            .replace('\n', " ");
+        let named = closing
+            .split(" had the most hits")
+            .next()
+            .and_then(|head| head.rsplit(' ').next())
+            .unwrap();
+        assert!(
+            winners.contains(&named),
+            "{named} named, {winners:?} won:\n{text}"
+        );
+        assert!(closing.contains("Why: "), "{closing}");
+    }
 }
 
 #[test]
@@ -421,7 +512,10 @@ fn a_closed_stdout_is_not_a_crash() {
 #[test]
 fn opt_replays_with_the_same_json_fields_and_the_published_optimum() {
     let trace = oltp();
-    let out = replay(&trace, &["--policy", "opt", "--capacity", "1000", "--json"]);
+    let out = replay(
+        &trace,
+        &["--policy", "opt", "--max-capacity", "1000", "--json"],
+    );
     assert!(
         stdout(&out).contains("\"hit_ratio\":53.61,"),
         "{}",
@@ -442,7 +536,7 @@ fn opt_replays_with_the_same_json_fields_and_the_published_optimum() {
     // Same fields as any other policy's replay, and more hits than LRU's.
     let lru = json(&replay(
         &trace,
-        &["--policy", "lru", "--capacity", "1000", "--json"],
+        &["--policy", "lru", "--max-capacity", "1000", "--json"],
     ));
     let keys = |v: &Value| {
         let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
@@ -452,7 +546,10 @@ fn opt_replays_with_the_same_json_fields_and_the_published_optimum() {
     assert_eq!(keys(&opt), keys(&lru));
     assert!(opt["hits"].as_u64() > lru["hits"].as_u64());
 
-    let text = stdout(&replay(&trace, &["--policy", "opt", "--capacity", "1000"]));
+    let text = stdout(&replay(
+        &trace,
+        &["--policy", "opt", "--max-capacity", "1000"],
+    ));
     assert!(text.contains("policy     opt, capacity 1,000"), "{text}");
     assert!(text.contains("hit ratio  53.61 %"), "{text}");
 }
@@ -461,10 +558,13 @@ fn opt_replays_with_the_same_json_fields_and_the_published_optimum() {
 fn opt_refuses_time_and_cache_flags() {
     let trace = write("opt.lis", "1 3 0 0\n1 3 0 0\n");
     let config = write("opt-lru.toml", "policy = \"lru\"\ncapacity = 1\n");
-    let opt = ["--policy", "opt", "--capacity", "2"];
+    let opt = ["--policy", "opt", "--max-capacity", "2"];
     let cases: &[(&[&str], &str)] = &[
-        (&["--ttl", "1h"], "--ttl does not apply to --policy opt"),
-        (&["--max-lifetime", "1h"], "--max-lifetime does not apply"),
+        (
+            &["--time-to-idle", "1h"],
+            "--time-to-idle does not apply to --policy opt",
+        ),
+        (&["--time-to-live", "1h"], "--time-to-live does not apply"),
         (
             &["--sweep-interval", "1m"],
             "--sweep-interval does not apply",
@@ -483,11 +583,11 @@ fn opt_refuses_time_and_cache_flags() {
     let out = replay(&trace, &["--policy", "opt"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("--policy opt needs --capacity"),
+        stderr(&out).contains("--policy opt needs --max-capacity"),
         "{}",
         stderr(&out)
     );
-    let out = replay(&trace, &["--policy", "opt", "--capacity", "0"]);
+    let out = replay(&trace, &["--policy", "opt", "--max-capacity", "0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("at least 1"), "{}", stderr(&out));
     // Without them it runs: 3 blocks twice, room for 2.
