@@ -47,6 +47,8 @@ impl Pos {
 pub(crate) struct Layout {
     /// log2 of the number of shards.
     shard_bits: u32,
+    /// The number of shards less one: the low bits a slot's shard takes.
+    shard_mask: u32,
 }
 
 impl Layout {
@@ -58,6 +60,7 @@ impl Layout {
         let shards = shards.clamp(1, Self::MAX_SHARDS).next_power_of_two();
         Layout {
             shard_bits: shards.trailing_zeros(),
+            shard_mask: shards as u32 - 1,
         }
     }
 
@@ -69,7 +72,7 @@ impl Layout {
     /// bits and tags it with the top 7, so the shard comes from bits in between.
     #[inline]
     pub(crate) fn shard_of(self, hash: u64) -> usize {
-        (hash >> 40) as usize & (self.shards() - 1)
+        ((hash >> 40) as u32 & self.shard_mask) as usize
     }
 
     #[inline]
@@ -82,7 +85,7 @@ impl Layout {
     pub(crate) fn locate(self, slot: Slot) -> (usize, Pos) {
         let raw = slot.index() as u32;
         (
-            (raw & ((1 << self.shard_bits) - 1)) as usize,
+            (raw & self.shard_mask) as usize,
             Pos(raw >> self.shard_bits),
         )
     }

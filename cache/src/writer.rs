@@ -25,6 +25,21 @@ const MIN_WASTE: usize = 64;
 /// shard's readers for long.
 const MOVES_PER_WRITE: usize = 64;
 
+/// Whether a store replaces a value already present.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Store {
+    Always,
+    IfAbsent,
+}
+
+/// What [`Writer::store`] did.
+enum Stored<V> {
+    /// Stored, replacing this value if there was one.
+    Replacing(Option<V>),
+    /// Stored nothing: the key has this value.
+    Kept(V),
+}
+
 /// Holds the policy lock (through `core`) for one write.
 pub(crate) struct Writer<'a, K, V, P, S> {
     inner: &'a Inner<K, V, P, S>,
@@ -67,10 +82,41 @@ where
     /// first), so the replaced value is too. If an expiry hook panics, nothing
     /// has changed: the old entry stays as it was.
     pub(crate) fn insert(&mut self, key: K, hash: u64, value: V, weight: u32) -> Option<V> {
+        match self.store(key, hash, value, weight, Store::Always) {
+            Stored::Replacing(old) => old,
+            Stored::Kept(_) => unreachable!("an insert always stores"),
+        }
+    }
+
+    /// Stores a value a get-or-create creator made for `key`, unless `key`
+    /// was written while the creator ran: that value stands, and the created
+    /// one is dropped unstored. Returns the value `key` now has.
+    pub(crate) fn create(&mut self, key: K, hash: u64, value: V, weight: u32) -> V {
+        let when = match faults::overwrite_on_create() {
+            false => Store::IfAbsent,
+            true => Store::Always,
+        };
+        match self.store(key, hash, value.clone(), weight, when) {
+            Stored::Kept(current) => current,
+            Stored::Replacing(_) => {
+                self.inner.counters.created();
+                value
+            }
+        }
+    }
+
+    /// [`insert`](Writer::insert) and [`create`](Writer::create): one lookup
+    /// of `key` decides, and stores unless `when` says to keep a present value.
+    fn store(&mut self, key: K, hash: u64, value: V, weight: u32, when: Store) -> Stored<V> {
         let inner = self.inner;
         let shard = inner.layout.shard_of(hash);
         let mut table = inner.tables[shard].write();
-        let found = table.find(hash, &key).map(|(pos, _)| pos);
+        let found = match table.find(hash, &key) {
+            Some((_, entry)) if when == Store::IfAbsent => {
+                return Stored::Kept(entry.value.clone());
+            }
+            found => found.map(|(pos, _)| pos),
+        };
         // User code first, before anything changes.
         let own = inner.per_entry.as_ref().and_then(|hooks| {
             match found {
@@ -111,25 +157,10 @@ where
             timers.schedule(slot, deadline);
         }
         self.core.len += 1;
-        let old = old?;
-        self.booked(old.key, old.value.clone(), RemovalCause::Replaced);
-        Some(old.value)
-    }
-
-    /// Stores a value a get-or-create creator made for `key`, unless `key`
-    /// was written while the creator ran: that value stands, and the created
-    /// one is dropped unstored. Returns the value `key` now has.
-    pub(crate) fn create(&mut self, key: K, hash: u64, value: V, weight: u32) -> V {
-        let written_meanwhile = {
-            let table = self.inner.tables[self.inner.layout.shard_of(hash)].read();
-            table.find(hash, &key).map(|(_, e)| e.value.clone())
-        };
-        if let Some(current) = written_meanwhile.filter(|_| !faults::overwrite_on_create()) {
-            return current;
-        }
-        self.insert(key, hash, value.clone(), weight);
-        self.inner.counters.created();
-        value
+        Stored::Replacing(old.map(|old| {
+            self.booked(old.key, old.value.clone(), RemovalCause::Replaced);
+            old.value
+        }))
     }
 
     /// Removes `key`; returns its value (live: expired entries were reclaimed first).
@@ -179,6 +210,10 @@ where
     /// its latest access and either reclaimed or filed again for its true
     /// deadline, so a read that never reached the policy still counts.
     pub(crate) fn reclaim_expired(&mut self) {
+        // Checked first: taking the wheel out moves it whole, even when absent.
+        if self.core.timers.is_none() {
+            return;
+        }
         let Some(mut timers) = self.core.timers.take() else {
             return;
         };
@@ -288,7 +323,9 @@ where
         }
         // Keep the scratch list's memory for the next write, unless a mass
         // removal made it large.
-        self.freed.shrink_to(64);
+        if self.freed.capacity() > 64 {
+            self.freed.shrink_to(64);
+        }
         self.core.freed = std::mem::take(&mut self.freed);
         self.compact();
         self.removed
