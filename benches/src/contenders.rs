@@ -3,6 +3,8 @@
 //! Workloads are generic over [`Contender`], so each cache's loop is compiled on
 //! its own (no dynamic call per operation); [`Kind::build`] hands the concrete
 //! cache to a [`Visit`] to get there from a runtime choice.
+//! [`Kind::build_with_seeds`] builds the same caches with fixed hasher seeds,
+//! for instruction counts that repeat exactly from run to run.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
@@ -11,13 +13,44 @@ use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 use tenure::policy::{AnyPolicy, Hybrid, LruBound, Policy, S3Fifo, Sieve, SlidingTtl, TinyLfu};
-use tenure::{Cache, CacheConfig, ConfigError, ManualClock};
+use tenure::{Cache, CacheConfig, ConfigError, DefaultHashBuilder, ManualClock};
 
 /// What every cache stores: a cheap handle, as a resource cache would.
 pub type Value = Arc<u64>;
 
 /// The hasher tenure uses, so the floor can be measured with the same one.
 pub type FoldHash = foldhash::fast::RandomState;
+
+/// Where the key hashers of tenure, quick_cache, `Mutex<lru>` and the foldhash
+/// floor get their seeds (all of them hash with foldhash). moka, mini-moka and
+/// the SipHash floor keep their own.
+pub trait Seeds: 'static {
+    /// foldhash's fast hasher: tenure's, `lru`'s and the floor's.
+    type Fast: BuildHasher + Clone + Default + Send + Sync + 'static;
+    /// foldhash's quality hasher: quick_cache's.
+    type Quality: BuildHasher + Clone + Default + Send + Sync + 'static;
+}
+
+/// Each cache's default hasher, seeded per process (foldhash mixes in the
+/// time): what a user gets, and what [`Kind::build`] builds.
+#[derive(Debug)]
+pub enum RandomSeeds {}
+
+impl Seeds for RandomSeeds {
+    type Fast = FoldHash;
+    type Quality = quick_cache::DefaultHashBuilder;
+}
+
+/// The same hashers with foldhash's fixed seed, so two runs hash every key
+/// alike and a run's instruction count repeats exactly (the cost of a hash
+/// does not depend on its seed).
+#[derive(Debug)]
+pub enum FixedSeeds {}
+
+impl Seeds for FixedSeeds {
+    type Fast = foldhash::fast::FixedState;
+    type Quality = foldhash::quality::FixedState;
+}
 
 /// Rust's default SipHash-1-3.
 pub type SipHash = std::collections::hash_map::RandomState;
@@ -161,6 +194,18 @@ impl Kind {
     /// # Errors
     /// [`SetupError`] if `setup` has a zero capacity or TTL.
     pub fn build<V: Visit>(self, setup: &Setup, visit: V) -> Result<V::Output, SetupError> {
+        self.build_with_seeds::<RandomSeeds, V>(setup, visit)
+    }
+
+    /// Like [`build`](Kind::build), with hashers seeded as `H` says.
+    ///
+    /// # Errors
+    /// [`SetupError`] if `setup` has a zero capacity or TTL.
+    pub fn build_with_seeds<H: Seeds, V: Visit>(
+        self,
+        setup: &Setup,
+        visit: V,
+    ) -> Result<V::Output, SetupError> {
         if setup.capacity == 0 {
             return Err(SetupError::ZeroCapacity);
         }
@@ -169,10 +214,17 @@ impl Kind {
         }
         let cap = setup.capacity;
         Ok(match self {
-            Kind::FloorFoldHash => visit.visit(Floor::<FoldHash>::new(cap)),
+            Kind::FloorFoldHash => visit.visit(Floor::<H::Fast>::new(cap)),
             Kind::FloorSipHash => visit.visit(Floor::<SipHash>::new(cap)),
-            Kind::QuickCache => visit.visit(quick_cache::sync::Cache::<u64, Value>::new(cap)),
-            Kind::MutexLru => visit.visit(MutexLru::new(cap)),
+            // As `quick_cache::sync::Cache::new(cap)` builds it, with `H`'s hasher.
+            Kind::QuickCache => visit.visit(quick_cache::sync::Cache::<u64, Value, _, _>::with(
+                cap,
+                cap as u64,
+                quick_cache::UnitWeighter,
+                H::Quality::default(),
+                quick_cache::sync::DefaultLifecycle::default(),
+            )),
+            Kind::MutexLru => visit.visit(MutexLru::with_hasher(cap, H::Fast::default())),
             Kind::Moka => visit.visit(
                 moka::sync::Cache::<u64, Value>::builder()
                     .max_capacity(cap as u64)
@@ -193,6 +245,7 @@ impl Kind {
                 let cache = Cache::builder()
                     .policy(policy)
                     .clock(clock.clone())
+                    .hasher(H::Fast::default())
                     .build()
                     .expect("no sweeper, so the builder is valid");
                 visit.visit(Tenure {
@@ -200,12 +253,26 @@ impl Kind {
                     clock: Some(clock),
                 })
             }
-            Kind::TenureSlidingTtl => visit.visit(Tenure::new(SlidingTtl::new(setup.ttl)?)),
-            Kind::TenureLruBound => visit.visit(Tenure::new(LruBound::new(cap)?)),
-            Kind::TenureHybrid => visit.visit(Tenure::new(Hybrid::new(setup.ttl, cap)?)),
-            Kind::TenureTinyLfu => visit.visit(Tenure::new(TinyLfu::new(cap)?)),
-            Kind::TenureS3Fifo => visit.visit(Tenure::new(S3Fifo::new(cap)?)),
-            Kind::TenureSieve => visit.visit(Tenure::new(Sieve::new(cap)?)),
+            Kind::TenureSlidingTtl => visit.visit(Tenure::with_hasher(
+                SlidingTtl::new(setup.ttl)?,
+                H::Fast::default(),
+            )),
+            Kind::TenureLruBound => {
+                visit.visit(Tenure::with_hasher(LruBound::new(cap)?, H::Fast::default()))
+            }
+            Kind::TenureHybrid => visit.visit(Tenure::with_hasher(
+                Hybrid::new(setup.ttl, cap)?,
+                H::Fast::default(),
+            )),
+            Kind::TenureTinyLfu => {
+                visit.visit(Tenure::with_hasher(TinyLfu::new(cap)?, H::Fast::default()))
+            }
+            Kind::TenureS3Fifo => {
+                visit.visit(Tenure::with_hasher(S3Fifo::new(cap)?, H::Fast::default()))
+            }
+            Kind::TenureSieve => {
+                visit.visit(Tenure::with_hasher(Sieve::new(cap)?, H::Fast::default()))
+            }
         })
     }
 }
@@ -314,21 +381,28 @@ impl<S: BuildHasher + Send + Sync + 'static> Contender for Floor<S> {
 
 /// `lru::LruCache` behind a `parking_lot::Mutex` (every get reorders, so it
 /// needs the exclusive lock).
-pub struct MutexLru {
-    cache: Mutex<lru::LruCache<u64, Value>>,
+pub struct MutexLru<S = lru::DefaultHasher> {
+    cache: Mutex<lru::LruCache<u64, Value, S>>,
 }
 
 impl MutexLru {
     /// An empty LRU of `capacity` entries (at least one).
     pub fn new(capacity: usize) -> Self {
+        Self::with_hasher(capacity, lru::DefaultHasher::default())
+    }
+}
+
+impl<S: BuildHasher> MutexLru<S> {
+    /// An empty LRU of `capacity` entries (at least one) hashing with `hasher`.
+    pub fn with_hasher(capacity: usize, hasher: S) -> Self {
         let capacity = std::num::NonZeroUsize::new(capacity).unwrap_or(std::num::NonZeroUsize::MIN);
         MutexLru {
-            cache: Mutex::new(lru::LruCache::new(capacity)),
+            cache: Mutex::new(lru::LruCache::with_hasher(capacity, hasher)),
         }
     }
 }
 
-impl Contender for MutexLru {
+impl<S: BuildHasher + Send + Sync + 'static> Contender for MutexLru<S> {
     fn get(&self, key: u64) -> Option<Value> {
         self.cache.lock().get(&key).cloned()
     }
@@ -351,7 +425,9 @@ impl Contender for MutexLru {
     }
 }
 
-impl Contender for quick_cache::sync::Cache<u64, Value> {
+impl<S: BuildHasher + Clone + Send + Sync + 'static> Contender
+    for quick_cache::sync::Cache<u64, Value, quick_cache::UnitWeighter, S>
+{
     fn get(&self, key: u64) -> Option<Value> {
         quick_cache::sync::Cache::get(self, &key)
     }
@@ -425,8 +501,8 @@ impl Contender for mini_moka::sync::Cache<u64, Value> {
 
 /// A tenure cache, with the manual clock it reads in
 /// [`Setup::ticks_as_ttl`] mode.
-pub struct Tenure<P> {
-    cache: Cache<u64, Value, P>,
+pub struct Tenure<P, S = DefaultHashBuilder> {
+    cache: Cache<u64, Value, P, S>,
     clock: Option<ManualClock>,
 }
 
@@ -435,6 +511,20 @@ impl<P: Policy> Tenure<P> {
     pub fn new(policy: P) -> Self {
         Tenure {
             cache: Cache::new(policy),
+            clock: None,
+        }
+    }
+}
+
+impl<P: Policy, S: BuildHasher + Send + Sync + 'static> Tenure<P, S> {
+    /// Like [`new`](Tenure::new), hashing keys with `hasher`.
+    pub fn with_hasher(policy: P, hasher: S) -> Self {
+        Tenure {
+            cache: Cache::builder()
+                .policy(policy)
+                .hasher(hasher)
+                .build()
+                .expect("no sweeper, so the builder is valid"),
             clock: None,
         }
     }
@@ -454,7 +544,11 @@ impl Tenure<AnyPolicy> {
     }
 }
 
-impl<P: Policy + Send + Sync + 'static> Contender for Tenure<P> {
+impl<P, S> Contender for Tenure<P, S>
+where
+    P: Policy + Send + Sync + 'static,
+    S: BuildHasher + Send + Sync + 'static,
+{
     fn get(&self, key: u64) -> Option<Value> {
         self.cache.get(&key)
     }
@@ -511,13 +605,18 @@ mod tests {
             ticks_as_ttl: false,
         };
         for kind in Kind::ALL {
-            let (first, second, _, len) = kind.build(&setup, Exercise).unwrap();
-            assert!(!first, "{}: first call must create", kind.name());
-            assert!(second, "{}: second call must hit", kind.name());
-            if kind == Kind::TenureSlidingTtl {
-                assert_eq!(len, 49, "SlidingTtl has no size bound");
-            } else {
-                assert!(len <= 20, "{}: {len} entries for capacity 16", kind.name());
+            for (first, second, _, len) in [
+                kind.build(&setup, Exercise).unwrap(),
+                kind.build_with_seeds::<FixedSeeds, _>(&setup, Exercise)
+                    .unwrap(),
+            ] {
+                assert!(!first, "{}: first call must create", kind.name());
+                assert!(second, "{}: second call must hit", kind.name());
+                if kind == Kind::TenureSlidingTtl {
+                    assert_eq!(len, 49, "SlidingTtl has no size bound");
+                } else {
+                    assert!(len <= 20, "{}: {len} entries for capacity 16", kind.name());
+                }
             }
         }
     }
