@@ -8,7 +8,8 @@ use std::hash::{BuildHasher, Hash};
 use std::time::Duration;
 
 use crate::builder::CacheBuilder;
-use crate::engine::{Inner, Joined, Lookup};
+use crate::creation::Joined;
+use crate::engine::{Inner, Lookup};
 use crate::faults;
 use crate::policy::{AnyPolicy, Policy};
 use crate::stats::CacheStats;

@@ -1,13 +1,16 @@
-//! The hand-off between a get-or-create caller that won the right to create
-//! and the cache: store the value, then wake the waiters; or, if the creator
-//! fails, panics or is dropped, let a waiter take over.
+//! Get-or-create on top of the engine: find the value, a flight to wait on,
+//! or the right to create ([`Inner::join`]); and the hand-off between the
+//! caller that won that right and the cache: store the value, then wake the
+//! waiters; or, if the creator fails, panics or is dropped, let a waiter take
+//! over.
 
+use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 
 use crate::Policy;
-use crate::engine::Inner;
+use crate::engine::{Inner, Lookup};
 use crate::faults;
-use crate::flight::Flight;
+use crate::flight::{Flight, Join};
 use crate::sync::Arc;
 
 /// The right, and duty, to create the value for a key. Dropping it unfinished
@@ -106,5 +109,60 @@ impl<K, V, P, S> Drop for Creation<'_, K, V, P, S> {
                 flight.complete(None);
             });
         }
+    }
+}
+
+/// What [`Inner::join`] found.
+pub(crate) enum Joined<'a, K, V, P, S> {
+    Hit(V),
+    Wait(Arc<Flight<V>>),
+    Create(Creation<'a, K, V, P, S>),
+}
+
+impl<K, V, P, S> Inner<K, V, P, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    /// Finds the value for `key`, a flight to wait on, or the right to create
+    /// (with the owned key `to_key` makes), for a `sync` or an async caller.
+    pub(crate) fn join<Q, E>(
+        &self,
+        key: &Q,
+        to_key: impl FnOnce() -> Result<K, E>,
+        sync: bool,
+    ) -> Result<Joined<'_, K, V, P, S>, E>
+    where
+        K: Borrow<Q> + Clone,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hasher.hash_one(key);
+        match self.lookup(key, hash, false) {
+            Lookup::Hit(v) => return Ok(Joined::Hit(v)),
+            Lookup::Expired => self.maintain(),
+            Lookup::Miss => {}
+        }
+        // User code, so before the registry's lock (see `Flights::join`).
+        let owned = to_key()?;
+        let shard = self.layout.shard_of(hash);
+        let recheck = || self.recheck(key, hash);
+        Ok(
+            match self.flights.join(key, hash, shard, recheck, owned, sync) {
+                Join::Found(v) => {
+                    self.count_hit();
+                    Joined::Hit(v)
+                }
+                Join::Wait(flight) => {
+                    self.count_miss();
+                    Joined::Wait(flight)
+                }
+                Join::Create(flight, key) => {
+                    self.count_miss();
+                    Joined::Create(Creation::new(self, hash, key, flight))
+                }
+            },
+        )
     }
 }

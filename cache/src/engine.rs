@@ -1,5 +1,7 @@
 //! The engine behind [`Cache`](crate::Cache): the sharded tables, the policy
-//! core, the per-thread read buffers, and the read and write paths.
+//! core, the per-thread read buffers, and the read path. The write protocol
+//! stands on it in `writer.rs`, get-or-create's in `creation.rs`; the engine
+//! knows neither.
 //!
 //! # A hit
 //!
@@ -34,20 +36,17 @@
 use std::borrow::Borrow;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hash};
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use crate::clock::Clock;
-use crate::creation::Creation;
 use crate::expire::Expiry as EntryExpiry;
 use crate::faults;
-use crate::flight::{Flight, Flights, Join};
+use crate::flight::Flights;
 use crate::read_buffer::{Mine, ReadBuffers, ThreadReads};
 use crate::removals::EvictionListener;
 use crate::shard::{Entry, Layout, Pos, Table};
 use crate::stats::{CacheStats, WriteCounters};
 use crate::sweeper::{Sweeper, Sweepers};
 use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock};
-use crate::writer::Writer;
 use crate::{Policy, Slot, TimerWheel, Timestamp};
 use tenure_policies::Weights;
 use tenure_policies::{Expiry, Reads};
@@ -164,13 +163,6 @@ pub(crate) enum Lookup<V> {
     Expired,
 }
 
-/// What [`Inner::join`] found.
-pub(crate) enum Joined<'a, K, V, P, S> {
-    Hit(V),
-    Wait(Arc<Flight<V>>),
-    Create(Creation<'a, K, V, P, S>),
-}
-
 impl<K, V, P, S> Inner<K, V, P, S>
 where
     K: Hash + Eq + Send + Sync + 'static,
@@ -252,6 +244,10 @@ where
             .with_mine(|reads| self.core.lock().reads.push(reads), f)
     }
 
+    pub(crate) fn count_hit(&self) {
+        self.with_mine(|mine| mine.count_hit());
+    }
+
     pub(crate) fn count_miss(&self) {
         self.with_mine(|mine| mine.count_miss());
     }
@@ -325,7 +321,7 @@ where
     /// get-or-create's last look under the flight registry's lock. The read
     /// reaches the entry (time, hook, mark) but not the policy's order: as a
     /// read dropped from a full buffer would.
-    fn recheck<Q>(&self, key: &Q, hash: u64) -> Option<V>
+    pub(crate) fn recheck<Q>(&self, key: &Q, hash: u64) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -417,61 +413,6 @@ where
         });
     }
 
-    /// Runs `op` as a write: under the policy lock, after replaying reads and
-    /// reclaiming expired entries, followed by eviction down to the bound;
-    /// then, with every lock released, hands each removal to the listener.
-    ///
-    /// This is the one door removals leave by. If `op` panics (user code it
-    /// calls: an expiry hook, a predicate), the write still ends as any write
-    /// does, every removal collected so far is delivered, and then the panic
-    /// resumes; `op` must leave the write consistent where user code can
-    /// panic (call it before changing anything).
-    pub(crate) fn write<R>(&self, op: impl FnOnce(&mut Writer<'_, K, V, P, S>) -> R) -> R {
-        self.write_then(op, |_| ())
-    }
-
-    /// [`write`](Inner::write), with `unlocked` run on `op`'s result once every
-    /// lock is released and before the listener hears of any removal (so a
-    /// listener that panics cannot keep it from running). Not run if `op`
-    /// panicked.
-    pub(crate) fn write_then<R>(
-        &self,
-        op: impl FnOnce(&mut Writer<'_, K, V, P, S>) -> R,
-        unlocked: impl FnOnce(&R),
-    ) -> R {
-        let (result, removals) = {
-            let mut core = self.core.lock();
-            let now = self.now();
-            self.drain(&mut core, now);
-            let mut w = Writer::new(self, &mut core, now);
-            if self.per_entry.is_some() {
-                w.reschedule(&mut self.rescheduled.lock());
-            }
-            w.reclaim_expired();
-            let result = catch_unwind(AssertUnwindSafe(|| op(&mut w)));
-            faults::len_before_evict(|| self.len.store(w.len(), Ordering::Release));
-            w.evict_over_bound();
-            let removals = w.finish();
-            self.weighted_size
-                .store(core.weights.total(), Ordering::Release);
-            self.len.store(core.len, Ordering::Release);
-            (result, removals)
-        };
-        if let Ok(result) = &result {
-            unlocked(result);
-        }
-        let listener_panic = removals.deliver(self.listener.as_ref(), &self.counters);
-        match (result, listener_panic) {
-            (Err(panic), _) | (Ok(_), Some(panic)) => resume_unwind(panic),
-            (Ok(result), None) => result,
-        }
-    }
-
-    /// A write that changes nothing: replays reads, reclaims what expired.
-    pub(crate) fn maintain(&self) {
-        self.write(|_| ());
-    }
-
     /// A snapshot of the counters.
     pub(crate) fn stats(&self) -> CacheStats {
         let (mut hits, mut misses) = self.reads.homeless_counts();
@@ -496,46 +437,6 @@ where
     pub(crate) fn weigh(&self, key: &K, value: &V) -> u32 {
         self.weigher.as_ref().map_or(1, |weigh| weigh(key, value))
     }
-
-    /// Finds the value for `key`, a flight to wait on, or the right to create
-    /// (with the owned key `to_key` makes), for a `sync` or an async caller.
-    pub(crate) fn join<Q, E>(
-        &self,
-        key: &Q,
-        to_key: impl FnOnce() -> Result<K, E>,
-        sync: bool,
-    ) -> Result<Joined<'_, K, V, P, S>, E>
-    where
-        K: Borrow<Q> + Clone,
-        Q: Hash + Eq + ?Sized,
-    {
-        let hash = self.hasher.hash_one(key);
-        match self.lookup(key, hash, false) {
-            Lookup::Hit(v) => return Ok(Joined::Hit(v)),
-            Lookup::Expired => self.maintain(),
-            Lookup::Miss => {}
-        }
-        // User code, so before the registry's lock (see `Flights::join`).
-        let owned = to_key()?;
-        let shard = self.layout.shard_of(hash);
-        let recheck = || self.recheck(key, hash);
-        Ok(
-            match self.flights.join(key, hash, shard, recheck, owned, sync) {
-                Join::Found(v) => {
-                    self.with_mine(|mine| mine.count_hit());
-                    Joined::Hit(v)
-                }
-                Join::Wait(flight) => {
-                    self.count_miss();
-                    Joined::Wait(flight)
-                }
-                Join::Create(flight, key) => {
-                    self.count_miss();
-                    Joined::Create(Creation::new(self, hash, key, flight))
-                }
-            },
-        )
-    }
 }
 
 impl<K, V, P, S> crate::sweeper::Maintain for Inner<K, V, P, S>
@@ -549,5 +450,21 @@ where
         Inner::maintain(self);
         #[cfg(feature = "metrics")]
         self.publish_metrics();
+    }
+}
+
+#[cfg(feature = "metrics")]
+impl<K, V, P, S> Inner<K, V, P, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    /// Publishes a snapshot of the counters, if the cache has a name.
+    pub(crate) fn publish_metrics(&self) {
+        if let Some(name) = &self.metrics_name {
+            name.publish(&self.stats());
+        }
     }
 }

@@ -7,12 +7,8 @@
 //! the current ones. Handles are looked up at each publish rather than kept, so
 //! a cache built before the program installs its recorder still publishes to it.
 
-use std::hash::{BuildHasher, Hash};
-
 use ::metrics::{Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit};
 
-use crate::Policy;
-use crate::engine::Inner;
 use crate::stats::CacheStats;
 
 /// The label that carries the cache's name.
@@ -139,20 +135,5 @@ impl Publish<'_> {
             .chain(labels.iter().cloned())
             .collect();
         Key::from_parts(name, labels)
-    }
-}
-
-impl<K, V, P, S> Inner<K, V, P, S>
-where
-    K: Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-    P: Policy,
-    S: BuildHasher + Send + Sync + 'static,
-{
-    /// Publishes a snapshot of the counters, if the cache has a name.
-    pub(crate) fn publish_metrics(&self) {
-        if let Some(name) = &self.metrics_name {
-            name.publish(&self.stats());
-        }
     }
 }

@@ -1,5 +1,8 @@
-//! A write in progress: the operations that change the tables and the policy,
-//! run while the policy lock is held ([`Inner::write`]).
+//! The write protocol, owned here alone: [`Inner::write`] takes the policy
+//! lock, replays the read buffers, reclaims what expired, runs the operation
+//! (a [`Writer`]: what changes the tables and the policy), evicts down to the
+//! bound, frees positions, publishes the length, and then, with every lock
+//! released, hands the removals to the listener: the one place it is called.
 //!
 //! A position freed by a write is reused only by a later write. Every read of
 //! the entry that was there was published to its thread's buffer before the
@@ -9,12 +12,13 @@
 
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use crate::engine::{Core, Inner, ShardSize};
 use crate::faults;
 use crate::removals::Removals;
 use crate::shard::{Pos, Table};
-use crate::sync::RwLockWriteGuard;
+use crate::sync::{Ordering, RwLockWriteGuard};
 use crate::{NewEntry, Policy, RemovalCause, Slot, Timestamp};
 use tenure_policies::Reads;
 
@@ -490,4 +494,67 @@ fn lock_shard<'a, 'g, K, V, P, S>(
     }
     let (_, table) = held.as_mut().expect("locked just now");
     table
+}
+
+impl<K, V, P, S> Inner<K, V, P, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    /// Runs `op` as a write: under the policy lock, after replaying reads and
+    /// reclaiming expired entries, followed by eviction down to the bound;
+    /// then, with every lock released, hands each removal to the listener.
+    ///
+    /// This is the one door removals leave by. If `op` panics (user code it
+    /// calls: an expiry hook, a predicate), the write still ends as any write
+    /// does, every removal collected so far is delivered, and then the panic
+    /// resumes; `op` must leave the write consistent where user code can
+    /// panic (call it before changing anything).
+    pub(crate) fn write<R>(&self, op: impl FnOnce(&mut Writer<'_, K, V, P, S>) -> R) -> R {
+        self.write_then(op, |_| ())
+    }
+
+    /// [`write`](Inner::write), with `unlocked` run on `op`'s result once every
+    /// lock is released and before the listener hears of any removal (so a
+    /// listener that panics cannot keep it from running). Not run if `op`
+    /// panicked.
+    pub(crate) fn write_then<R>(
+        &self,
+        op: impl FnOnce(&mut Writer<'_, K, V, P, S>) -> R,
+        unlocked: impl FnOnce(&R),
+    ) -> R {
+        let (result, removals) = {
+            let mut core = self.core.lock();
+            let now = self.now();
+            self.drain(&mut core, now);
+            let mut w = Writer::new(self, &mut core, now);
+            if self.per_entry.is_some() {
+                w.reschedule(&mut self.rescheduled.lock());
+            }
+            w.reclaim_expired();
+            let result = catch_unwind(AssertUnwindSafe(|| op(&mut w)));
+            faults::len_before_evict(|| self.len.store(w.len(), Ordering::Release));
+            w.evict_over_bound();
+            let removals = w.finish();
+            self.weighted_size
+                .store(core.weights.total(), Ordering::Release);
+            self.len.store(core.len, Ordering::Release);
+            (result, removals)
+        };
+        if let Ok(result) = &result {
+            unlocked(result);
+        }
+        let listener_panic = removals.deliver(self.listener.as_ref(), &self.counters);
+        match (result, listener_panic) {
+            (Err(panic), _) | (Ok(_), Some(panic)) => resume_unwind(panic),
+            (Ok(result), None) => result,
+        }
+    }
+
+    /// A write that changes nothing: replays reads, reclaims what expired.
+    pub(crate) fn maintain(&self) {
+        self.write(|_| ());
+    }
 }

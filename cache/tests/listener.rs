@@ -82,10 +82,11 @@ fn under_concurrent_writes_every_stored_value_is_reported_exactly_once() {
                                 stored.push(value);
                             }
                             3..=4 => {
-                                cache.get_or_create(key, || {
+                                // Stored if the creator ran and its value
+                                // stood (a value inserted meanwhile wins).
+                                if cache.get_or_create(key, || value) == value {
                                     stored.push(value);
-                                    value
-                                });
+                                }
                             }
                             5 => {
                                 cache.remove(&key);
