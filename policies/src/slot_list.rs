@@ -189,10 +189,27 @@ impl SlotList {
     /// Moves `slot` to the back if it is in the list; does nothing otherwise.
     #[inline]
     pub fn move_to_back(&mut self, slot: Slot) {
-        if self.contains(slot) && self.tail != slot.0 {
-            self.unlink(slot);
-            self.link_back(slot);
+        // An LRU hit's replay: the one list operation per read, so done in one
+        // pass, without unlink's and link_back's length and end-of-list cases.
+        let Some(&Link { prev, next }) = self.links.get(slot.index()) else {
+            return;
+        };
+        let tail = self.tail;
+        if prev == DETACHED || slot.0 == tail {
+            return;
         }
+        // Held and not last: it has a next, and the list a last.
+        match prev {
+            NIL => self.head = next,
+            p => self.links[p as usize].next = next,
+        }
+        self.links[next as usize].prev = prev;
+        self.links[tail as usize].next = slot.0;
+        self.links[slot.index()] = Link {
+            prev: tail,
+            next: NIL,
+        };
+        self.tail = slot.0;
     }
 
     /// Links a detached `slot` (with room in `links`) at the back.
