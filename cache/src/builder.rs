@@ -537,7 +537,10 @@ where
     /// [`Capacity`](crate::RemovalCause::Capacity), and the other entries stay.
     /// A weight of 0 counts nothing against the bound.
     ///
-    /// The weigher runs with no lock held, once per stored value.
+    /// The weigher runs with no lock held, once per stored value. If it
+    /// panics, the call that ran it panics and stores nothing: an `insert`
+    /// leaves the old value in place; a get-or-create's creation is abandoned
+    /// and a waiting caller takes over.
     ///
     /// ```
     /// use tenure::Cache;

@@ -16,6 +16,14 @@ use std::time::Duration;
 /// The hooks run while the cache holds a lock (the shard's, and on writes
 /// the policy's): keep them short, and do not call the cache from them.
 ///
+/// A hook that panics makes the call that ran it panic, and changes nothing
+/// it was asked about: on an insert the old entry stays as it was (an update
+/// hook's panic) or no entry is stored (a create hook's; a get-or-create is
+/// then abandoned and a waiter takes over); the write still reports to the
+/// eviction listener, once each, whatever it had already reclaimed or
+/// evicted. A read hook's panic comes after the read refreshed the entry's
+/// sliding deadline, which stays refreshed.
+///
 /// ```
 /// use std::time::Duration;
 /// use tenure::policy::LruBound;
