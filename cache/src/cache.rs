@@ -11,6 +11,7 @@ use crate::builder::CacheBuilder;
 use crate::creation::Joined;
 use crate::engine::{Inner, Lookup};
 use crate::faults;
+use crate::iter::Iter;
 use crate::policy::{AnyPolicy, Policy};
 use crate::stats::CacheStats;
 use crate::sweeper::{Maintain, Sweeper, SweeperError};
@@ -230,6 +231,57 @@ where
         K: Clone,
     {
         self.inner.keys()
+    }
+
+    /// An iterator over the live entries, yielding `(key, value)` clones in no
+    /// particular order (`for (k, v) in &cache` does the same). Iterating is
+    /// not an access: like [`contains_key`](Cache::contains_key) it moves no
+    /// deadline and no LRU position, and counts in no stat.
+    ///
+    /// ```
+    /// use tenure::Cache;
+    ///
+    /// let cache: Cache<&str, u32> = Cache::builder().max_capacity(10).build()?;
+    /// cache.insert("a", 1);
+    /// cache.insert("b", 2);
+    /// let mut entries: Vec<(&str, u32)> = cache.iter().collect();
+    /// entries.sort();
+    /// assert_eq!(entries, [("a", 1), ("b", 2)]);
+    ///
+    /// // No lock is held while the loop body runs: it may write to the cache.
+    /// for (key, value) in cache.iter() {
+    ///     cache.insert(key, value * 10);
+    /// }
+    /// assert_eq!(cache.get("a"), Some(10));
+    /// # Ok::<(), tenure::ConfigError>(())
+    /// ```
+    ///
+    /// It goes shard by shard while writes go on. It takes the keys of one
+    /// shard's live entries under that shard's read lock, releases it, and
+    /// looks each key up again just before yielding it, so:
+    ///
+    /// - every key live for the whole iteration is yielded exactly once;
+    /// - a key inserted or removed during the iteration may or may not be
+    ///   yielded, and is yielded at most once (even if removed and inserted
+    ///   again);
+    /// - the value yielded is the one the key holds when it is yielded: never
+    ///   one whose removal (or replacement) the eviction listener was told of
+    ///   before that call to [`next`](Iterator::next) began, and never one past
+    ///   its deadline at that moment.
+    ///
+    /// No lock is held between calls to `next`, so the loop body may call any
+    /// method of this cache (`insert`, `remove`, `get_or_create`, ...).
+    ///
+    /// Memory: besides what it yields, the iterator holds the keys of one
+    /// shard's live entries at a time, as `K` clones in one `Vec` reused from
+    /// shard to shard: at most as many keys as the largest shard held when it
+    /// was visited, about `len() / shards` when keys hash evenly (see
+    /// [`CacheBuilder::shards`]). It never copies the whole cache.
+    pub fn iter(&self) -> Iter<'_, K, V, P, S>
+    where
+        K: Clone,
+    {
+        Iter::new(&self.inner)
     }
 
     /// Replays buffered reads into the policy and reclaims every entry whose
@@ -486,5 +538,35 @@ where
     fn register(&self, sweeper: Sweeper) -> Sweeper {
         self.inner.sweepers.register(&sweeper);
         sweeper
+    }
+}
+
+/// `for (key, value) in &cache`: the same as [`Cache::iter`].
+///
+/// ```
+/// use tenure::Cache;
+///
+/// let cache: Cache<u32, u32> = Cache::builder().max_capacity(10).build()?;
+/// cache.insert(1, 10);
+/// cache.insert(2, 20);
+/// let mut total = 0;
+/// for (_key, value) in &cache {
+///     total += value;
+/// }
+/// assert_eq!(total, 30);
+/// # Ok::<(), tenure::ConfigError>(())
+/// ```
+impl<'a, K, V, P, S> IntoIterator for &'a Cache<K, V, P, S>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    P: Policy,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    type Item = (K, V);
+    type IntoIter = Iter<'a, K, V, P, S>;
+
+    fn into_iter(self) -> Iter<'a, K, V, P, S> {
+        self.iter()
     }
 }

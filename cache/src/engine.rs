@@ -365,10 +365,48 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        self.with_live(key, hash, |_| ()).is_some()
+    }
+
+    /// `key`'s live value; not an access (for iteration).
+    pub(crate) fn peek<Q>(&self, key: &Q, hash: u64) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.with_live(key, hash, |entry| entry.value.clone())
+    }
+
+    /// `read` of `key`'s entry if it is live at a clock read taken under its
+    /// shard's read lock. Not an access: no deadline, order or mark moves,
+    /// no hook runs, nothing is counted.
+    fn with_live<Q, R>(&self, key: &Q, hash: u64, read: impl FnOnce(&Entry<K, V>) -> R) -> Option<R>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let table = self.table(hash).read();
-        table.find(hash, key).is_some_and(|(pos, e)| {
-            !self.timed || !table.is_expired(pos, e, &self.expiry, self.clock.now())
-        })
+        let (pos, entry) = table.find(hash, key)?;
+        let expired = self.timed && table.is_expired(pos, entry, &self.expiry, self.clock.now());
+        (!expired).then(|| read(entry))
+    }
+
+    /// The number of shards.
+    pub(crate) fn shards(&self) -> usize {
+        self.tables.len()
+    }
+
+    /// Appends the keys of `shard`'s entries live at `now` to `keys`, under
+    /// the shard's read lock.
+    pub(crate) fn live_keys_in(&self, shard: usize, now: Timestamp, keys: &mut Vec<K>)
+    where
+        K: Clone,
+    {
+        let table = self.tables[shard].read();
+        let live = table
+            .entries()
+            .filter(|&(pos, e)| !table.is_expired(pos, e, &self.expiry, now));
+        keys.extend(live.map(|(_, e)| e.key.clone()));
     }
 
     /// The keys of every live entry.
@@ -378,12 +416,8 @@ where
     {
         let now = self.now();
         let mut keys = Vec::with_capacity(self.len.load(Ordering::Acquire));
-        for table in self.tables.iter() {
-            let table = table.read();
-            let live = table
-                .entries()
-                .filter(|&(pos, e)| !table.is_expired(pos, e, &self.expiry, now));
-            keys.extend(live.map(|(_, e)| e.key.clone()));
+        for shard in 0..self.shards() {
+            self.live_keys_in(shard, now, &mut keys);
         }
         keys
     }

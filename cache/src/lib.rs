@@ -13,6 +13,7 @@ mod engine;
 mod expire;
 mod faults;
 mod flight;
+mod iter;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod read_buffer;
@@ -31,6 +32,7 @@ pub use clock::TokioClock;
 pub use clock::{Clock, CoarseClock, ManualClock, SystemClock};
 pub use config::{CacheConfig, ConfigError, PolicyKind};
 pub use expire::Expiry;
+pub use iter::Iter;
 pub use removals::EvictionListener;
 pub use stats::{CacheStats, RemovalCounts};
 pub use sweeper::{SweepIntervalError, Sweeper, SweeperError};
