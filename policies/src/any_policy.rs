@@ -84,6 +84,9 @@ impl Policy for AnyPolicy {
     fn shrink_to(&mut self, slots: usize) {
         each!(self, p => p.shrink_to(slots))
     }
+    fn coldest_first(&self, marks: &dyn Fn(Slot) -> u8, visit: &mut dyn FnMut(Slot) -> bool) {
+        each!(self, p => p.coldest_first(marks, visit))
+    }
 }
 
 impl From<SlidingTtl> for AnyPolicy {

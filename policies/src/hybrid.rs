@@ -11,7 +11,8 @@ use crate::{Expiry, LruBound, NewEntry, Policy, PolicyError, Slot, Timestamp};
 /// `capacity` (`Capacity`).
 ///
 /// The time rules are data ([`Expiry`]) that the cache enforces; the policy
-/// itself keeps the LRU order.
+/// itself keeps the LRU order, which is also its retention order
+/// ([`Policy::coldest_first`]): least recently used first.
 ///
 /// ```
 /// use std::time::Duration;
@@ -127,5 +128,8 @@ impl Policy for Hybrid {
 
     fn shrink_to(&mut self, slots: usize) {
         self.lru.shrink_to(slots);
+    }
+    fn coldest_first(&self, marks: &dyn Fn(Slot) -> u8, visit: &mut dyn FnMut(Slot) -> bool) {
+        self.lru.coldest_first(marks, visit);
     }
 }

@@ -1,8 +1,13 @@
+use crate::policy::visit_each;
 use crate::{NewEntry, Policy, PolicyError, Slot, SlotList, Timestamp, Weights};
 
 /// Least-recently-used bound: holds at most `capacity` entries (or total
 /// weight, with a weigher); going over evicts the entries read or written
 /// longest ago. Entries never expire.
+///
+/// Its retention order ([`Policy::coldest_first`]) is its eviction order,
+/// exactly: least recently used first (an entry heavier than the whole
+/// capacity first of all).
 ///
 /// ```
 /// use tenure_policies::{LruBound, NewEntry, Policy, Slot, Timestamp};
@@ -90,5 +95,8 @@ impl Policy for LruBound {
         (self.weights.total() > self.capacity as u64)
             .then(|| self.order.front())
             .flatten()
+    }
+    fn coldest_first(&self, _marks: &dyn Fn(Slot) -> u8, visit: &mut dyn FnMut(Slot) -> bool) {
+        visit_each(self.order.iter(), &[], visit);
     }
 }

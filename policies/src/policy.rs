@@ -251,4 +251,55 @@ pub trait Policy: Send + 'static {
     fn shrink_to(&mut self, slots: usize) {
         let _ = slots;
     }
+
+    /// Calls `visit` on the slots the policy holds, from the entry it would
+    /// evict first to the one it would keep longest, until `visit` returns
+    /// `false`. Each slot held is named at most once.
+    ///
+    /// This is what a cache's retention snapshots (`coldest`, `hottest`) are
+    /// made of. It must change nothing: no read state cleared, no entry moved,
+    /// no mark taken. `marks(slot)` tells a [`Reads::Mark`] policy the reads
+    /// the cache has counted for `slot` and not yet handed over, without
+    /// taking them (0 for any other policy). Each built-in policy documents
+    /// what its order means and how exact it is.
+    ///
+    /// The default names nothing: a policy without an order of its own (such
+    /// as [`SlidingTtl`](crate::SlidingTtl), whose entries leave by their
+    /// deadlines, which the cache knows), or one that does not say. A cache
+    /// then orders its entries by deadline if they have deadlines, and its
+    /// snapshots are empty otherwise.
+    ///
+    /// ```
+    /// use tenure_policies::{LruBound, NewEntry, Policy, Slot, Timestamp};
+    ///
+    /// let mut lru = LruBound::new(3)?;
+    /// for slot in 0..3 {
+    ///     lru.on_insert(Slot::new(slot), NewEntry::new(slot.into()), Timestamp::ZERO);
+    /// }
+    /// lru.on_access(Slot::new(0), Timestamp::ZERO);
+    /// let mut order = Vec::new();
+    /// lru.coldest_first(&|_| 0, &mut |slot| {
+    ///     order.push(slot.index());
+    ///     true
+    /// });
+    /// assert_eq!(order, [1, 2, 0]);
+    /// # Ok::<(), tenure_policies::PolicyError>(())
+    /// ```
+    fn coldest_first(&self, marks: &dyn Fn(Slot) -> u8, visit: &mut dyn FnMut(Slot) -> bool) {
+        let _ = (marks, visit);
+    }
+}
+
+/// Visits `slots` in order, skipping those in `skip`; `false` if `visit`
+/// asked to stop. `skip` is the short list of entries a policy has already
+/// named (its oversized ones).
+pub(crate) fn visit_each(
+    slots: impl IntoIterator<Item = Slot>,
+    skip: &[Slot],
+    visit: &mut dyn FnMut(Slot) -> bool,
+) -> bool {
+    slots
+        .into_iter()
+        .filter(|slot| !skip.contains(slot))
+        .all(visit)
 }

@@ -1,6 +1,7 @@
 use std::collections::VecDeque;
 
 use crate::lru_bound::checked_capacity;
+use crate::policy::visit_each;
 use crate::{
     NewEntry, Policy, PolicyError, Reads, Slot, SlotList, Timestamp, Weights, ensure_slot,
 };
@@ -49,6 +50,21 @@ const PROMOTE_AT: u8 = 2;
 /// remembers evicted keys (a 32-bit fingerprint of their hash each) up to the
 /// main queue's share of the capacity in total weight. An entry heavier than
 /// the whole capacity is the next victim at once.
+///
+/// Its retention order ([`Policy::coldest_first`]), where an entry's count
+/// includes the reads the cache has counted for it and not yet handed over:
+/// entries heavier than the capacity; the small queue's entries with a count
+/// below 2, oldest first (those it would evict rather than promote); the main
+/// queue's entries by count, lowest first, and by age within a count (the
+/// order the main queue gives them up in, one lap per count, if nothing is
+/// read or added); the small queue's entries it would promote, oldest first
+/// (they join the main queue at the back with their count reset); the entry
+/// being admitted. It is exact while victims come from one queue: the first
+/// `k` named are the next `k` evicted when the small queue holds at least
+/// its tenth and at least `k` entries with a count below 2 (a cache filled
+/// with new keys), or when it is empty. When both queues give up entries in
+/// turn, which one does depends on their weights as entries come and go, and
+/// the order is the rule above, not a forecast.
 ///
 /// ```
 /// use tenure_policies::{NewEntry, Policy, S3Fifo, Slot, Timestamp};
@@ -328,6 +344,25 @@ impl Policy for S3Fifo {
         victim
             .or_else(|| self.main_victim(take_marks))
             .or(self.admitting)
+    }
+    fn coldest_first(&self, marks: &dyn Fn(Slot) -> u8, visit: &mut dyn FnMut(Slot) -> bool) {
+        let count = |slot: Slot| {
+            self.freq[slot.index()]
+                .saturating_add(marks(slot))
+                .min(MAX_FREQ)
+        };
+        let oversized = &self.oversized;
+        let small = |promoted: bool| {
+            self.small
+                .iter()
+                .filter(move |&s| (count(s) >= PROMOTE_AT) == promoted)
+        };
+        let main = (0..=MAX_FREQ).flat_map(|c| self.main.iter().filter(move |&s| count(s) == c));
+        let _ = visit_each(oversized.iter().rev().copied(), &[], visit)
+            && visit_each(small(false), oversized, visit)
+            && visit_each(main, oversized, visit)
+            && visit_each(small(true), oversized, visit)
+            && visit_each(self.admitting, oversized, visit);
     }
 }
 

@@ -1,4 +1,5 @@
 use crate::lru_bound::checked_capacity;
+use crate::policy::visit_each;
 use crate::{
     NewEntry, Policy, PolicyError, Reads, Slot, SlotList, Timestamp, Weights, ensure_slot,
 };
@@ -19,6 +20,17 @@ use crate::{
 ///
 /// Holds at most `capacity` in total weight; an entry heavier than the whole
 /// capacity is the next victim at once.
+///
+/// Its retention order ([`Policy::coldest_first`]) is the order the hand
+/// would evict the entries held if nothing were read or added: entries
+/// heavier than the capacity first, then the unvisited entries (no visited
+/// bit and no read counted by the cache) in the order the hand reaches them
+/// (from where it stands to the newest, then from the oldest), then the
+/// visited ones in the same order (the hand clears their bits on its first lap
+/// and takes them on its second), then the entry being admitted. New entries
+/// join at the newest end, so the order of the entries held is kept while new
+/// ones are added until the hand passes the newest: within that, the first
+/// `k` named are exactly the next `k` evicted.
 ///
 /// ```
 /// use tenure_policies::{NewEntry, Policy, Sieve, Slot, Timestamp};
@@ -70,6 +82,23 @@ impl Sieve {
     /// The bound.
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// The queue once round, in the order the hand reaches the entries.
+    fn lap(&self) -> impl Iterator<Item = Slot> + '_ {
+        let start = self
+            .hand
+            .filter(|&hand| self.order.contains(hand))
+            .or_else(|| self.order.front());
+        let mut at = start;
+        std::iter::from_fn(move || {
+            let slot = at?;
+            at = self.order.after(slot).or_else(|| self.order.front());
+            if at == start {
+                at = None;
+            }
+            Some(slot)
+        })
     }
 
     /// Puts the entry being admitted at the newest end.
@@ -176,5 +205,13 @@ impl Policy for Sieve {
         // `on_remove` moves the hand past the victim.
         self.hand = Some(at);
         Some(at)
+    }
+    fn coldest_first(&self, marks: &dyn Fn(Slot) -> u8, visit: &mut dyn FnMut(Slot) -> bool) {
+        let visited = |slot: Slot| self.visited[slot.index()] || marks(slot) > 0;
+        let oversized = &self.oversized;
+        let _ = visit_each(oversized.iter().rev().copied(), &[], visit)
+            && visit_each(self.lap().filter(|&s| !visited(s)), oversized, visit)
+            && visit_each(self.lap().filter(|&s| visited(s)), oversized, visit)
+            && visit_each(self.admitting, oversized, visit);
     }
 }

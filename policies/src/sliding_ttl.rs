@@ -9,6 +9,8 @@ use crate::{Expiry, NewEntry, Policy, PolicyError, Slot, Timestamp};
 ///
 /// The rules are data ([`Expiry`]): the cache enforces them, so this policy
 /// keeps no per-entry state and needs no reads replayed.
+/// It has no order of its own either ([`Policy::coldest_first`] names
+/// nothing): a cache orders its entries by deadline instead.
 ///
 /// ```
 /// use std::time::Duration;

@@ -113,4 +113,7 @@ impl<P: Policy> Policy for Timed<P> {
     fn shrink_to(&mut self, slots: usize) {
         self.policy.shrink_to(slots);
     }
+    fn coldest_first(&self, marks: &dyn Fn(Slot) -> u8, visit: &mut dyn FnMut(Slot) -> bool) {
+        self.policy.coldest_first(marks, visit);
+    }
 }

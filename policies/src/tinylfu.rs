@@ -1,5 +1,6 @@
 use crate::frequency_sketch::FrequencySketch;
 use crate::lru_bound::checked_capacity;
+use crate::policy::visit_each;
 use crate::window_tuner::WindowTuner;
 use crate::{NewEntry, Policy, PolicyError, Slot, Timestamp, Weights, ensure_slot};
 
@@ -43,6 +44,21 @@ const JITTER_ODDS: u64 = 1024;
 /// sets of regions of at most 1,024 entries at 12 bytes each,
 /// sharing the policy's sketch, one map from sampled key to slot and a table
 /// of those keys (together at most about 190 KB, whatever the capacity).
+///
+/// Its retention order ([`Policy::coldest_first`]): an entry heavier than
+/// the capacity; then two sequences merged: the window, oldest first, and the
+/// main space as it gives up victims (probation oldest first, then protected
+/// oldest first), taking at each step the one whose key the sketch counts
+/// less often, the window's on a tie (admission lets a candidate in only if
+/// it is counted more often than the victim). The first entry named is
+/// exactly the one a new key stored in a full cache evicts, when the window
+/// holds its full share (the usual case: every write refills it), except for
+/// the one time in 1,024 that a candidate counted at least 6 times is let in
+/// against a more popular
+/// victim. Past the first, it is an approximation: an admitted candidate
+/// joins probation at its back, new keys join the window and raise their
+/// counts, demotions move protected entries to probation, and the window's
+/// size adapts; so "evicted first" means "most likely evicted first".
 ///
 /// ```
 /// use tenure_policies::{NewEntry, Policy, Slot, Timestamp, TinyLfu};
@@ -371,6 +387,24 @@ impl Policy for TinyLfu {
     fn next_victim(&mut self) -> Option<Slot> {
         self.regions.next_victim(&self.sketch)
     }
+    fn coldest_first(&self, _marks: &dyn Fn(Slot) -> u8, visit: &mut dyn FnMut(Slot) -> bool) {
+        let entries = &self.regions.entries;
+        let frequency = |slot: Slot| self.sketch.frequency(spread(entries.hash(slot)));
+        let mut window = entries.iter(Region::Window).peekable();
+        // Main's victims in turn: probation's oldest, then protected's.
+        let main = entries.iter(Region::Probation);
+        let mut main = main.chain(entries.iter(Region::Protected)).peekable();
+        // A window candidate against main's victim: the less often counted
+        // goes, the candidate on a tie.
+        let merged = std::iter::from_fn(|| match (window.peek(), main.peek()) {
+            (Some(&w), Some(&m)) if frequency(w) > frequency(m) => main.next(),
+            (Some(_), _) => window.next(),
+            (None, _) => main.next(),
+        });
+        let oversized: &[Slot] = self.regions.oversized.as_slice();
+        let _ = visit_each(oversized.iter().copied(), &[], visit)
+            && visit_each(merged, oversized, visit);
+    }
 }
 
 /// A 64-bit mixer (the SplitMix64 finaliser): every input bit moves every
@@ -461,6 +495,18 @@ impl Entries {
     fn front(&self, region: Region) -> Option<Slot> {
         let head = self.queues[region as usize].head;
         (head != NIL).then(|| Slot::new(head))
+    }
+
+    /// The slots of `region`, oldest first.
+    fn iter(&self, region: Region) -> impl Iterator<Item = Slot> + '_ {
+        let mut at = self.queues[region as usize].head;
+        std::iter::from_fn(move || {
+            (at != NIL).then(|| {
+                let slot = Slot::new(at);
+                at = self.nodes[at as usize].next;
+                slot
+            })
+        })
     }
 
     /// Adds a slot not held to the back of `region`.
