@@ -13,6 +13,7 @@ use crate::engine::{Inner, Lookup};
 use crate::faults;
 use crate::iter::Iter;
 use crate::policy::{AnyPolicy, Policy};
+use crate::retention::End;
 use crate::stats::CacheStats;
 use crate::sweeper::{Maintain, Sweeper, SweeperError};
 use crate::sync::{Arc, Ordering, Weak};
@@ -282,6 +283,92 @@ where
         K: Clone,
     {
         Iter::new(&self.inner)
+    }
+
+    /// Up to `n` live keys the cache would evict first, the first of them
+    /// first: its retention order from the cold end.
+    ///
+    /// The order is the policy's ([`Policy::coldest_first`], where each
+    /// built-in policy says what it means and how exact it is): least recently
+    /// used first for an LRU bound, the hand's order for SIEVE, the queues'
+    /// for S3-FIFO, regions and key frequencies for TinyLFU. A policy with
+    /// only time rules (`time_to_idle`, `time_to_live` without a capacity) has
+    /// no order of its own: entries are then ordered by deadline, earliest
+    /// first, and an entry that never expires comes last. A custom policy
+    /// that gives no order, in a cache without deadlines, gives an empty
+    /// snapshot.
+    ///
+    /// ```
+    /// use tenure::Cache;
+    ///
+    /// let cache: Cache<&str, u32> = Cache::builder().max_capacity(3).build()?;
+    /// cache.insert("a", 1);
+    /// cache.insert("b", 2);
+    /// cache.insert("c", 3);
+    /// cache.get("a");
+    /// assert_eq!(cache.coldest(2), ["b", "c"]);
+    /// // So the next insert evicts "b".
+    /// cache.insert("d", 4);
+    /// assert!(!cache.contains_key("b"));
+    /// # Ok::<(), tenure::ConfigError>(())
+    /// ```
+    ///
+    /// A snapshot of one moment: it takes the policy lock (so no write
+    /// interleaves) and replays the buffered reads first, so a single-threaded
+    /// program sees every read it made; under concurrency a read another
+    /// thread made meanwhile may not count yet, as for eviction itself. It is
+    /// not an access and not a write: it moves no entry, takes no read mark,
+    /// reclaims and evicts nothing, tells the listener nothing and counts in
+    /// no stat. An expired entry is never named. It costs O(entries) at most
+    /// (the walk stops once it has `n` keys, past slots whose entries are
+    /// gone or expired) under the policy lock, which every write waits for,
+    /// and allocates the result.
+    pub fn coldest(&self, n: usize) -> Vec<K>
+    where
+        K: Clone,
+    {
+        self.inner.retention(n, End::Coldest)
+    }
+
+    /// Up to `n` live keys the cache would keep longest, the hottest first:
+    /// the other end of [`coldest`](Cache::coldest)'s order (by deadline, the
+    /// latest first, for a cache with only time rules).
+    ///
+    /// A warm restart: note the hottest keys before shutting down, and make
+    /// their values first in the new process, before taking traffic.
+    ///
+    /// ```
+    /// use tenure::Cache;
+    ///
+    /// let connect = |host: &str| format!("connection to {host}");
+    /// let old: Cache<String, String> = Cache::builder().max_capacity(1_000).build()?;
+    /// for host in ["db-1", "db-2", "db-3"] {
+    ///     old.get_or_create(host.to_string(), || connect(host));
+    /// }
+    /// old.get("db-2");
+    ///
+    /// // Before shutdown: what to bring back (saved to a file, say).
+    /// let warm = old.hottest(100);
+    /// assert_eq!(warm.first().map(String::as_str), Some("db-2"));
+    ///
+    /// // On start: make those first, hottest first, then serve.
+    /// let new: Cache<String, String> = Cache::builder().max_capacity(1_000).build()?;
+    /// for host in warm {
+    ///     new.get_or_create(host.clone(), || connect(&host));
+    /// }
+    /// assert_eq!(new.get("db-2").as_deref(), Some("connection to db-2"));
+    /// # Ok::<(), tenure::ConfigError>(())
+    /// ```
+    ///
+    /// The same snapshot as [`coldest`](Cache::coldest), with the same cost:
+    /// not an access, so taking it before shutdown does not make anything
+    /// hotter. It walks the whole order to reach its hot end, and holds the
+    /// slots of every entry (4 bytes each) while it does.
+    pub fn hottest(&self, n: usize) -> Vec<K>
+    where
+        K: Clone,
+    {
+        self.inner.retention(n, End::Hottest)
     }
 
     /// Replays buffered reads into the policy and reclaims every entry whose

@@ -46,7 +46,7 @@ use crate::removals::EvictionListener;
 use crate::shard::{Entry, Layout, Pos, Table};
 use crate::stats::{CacheStats, WriteCounters};
 use crate::sweeper::{Sweeper, Sweepers};
-use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock};
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering, RwLock};
 use crate::{Policy, Slot, TimerWheel, Timestamp};
 use tenure_policies::Weights;
 use tenure_policies::{Expiry, Reads};
@@ -420,6 +420,16 @@ where
             self.live_keys_in(shard, now, &mut keys);
         }
         keys
+    }
+
+    /// Takes the policy lock and replays the read buffers into the policy at
+    /// a clock read taken under the lock: how every write, and every
+    /// retention snapshot, begins.
+    pub(crate) fn lock_drained(&self) -> (MutexGuard<'_, Core<P>>, Timestamp) {
+        let mut core = self.core.lock();
+        let now = self.now();
+        self.drain(&mut core, now);
+        (core, now)
     }
 
     /// Replays every thread's read buffer into the policy, and retires the

@@ -18,6 +18,7 @@ mod iter;
 mod metrics;
 mod read_buffer;
 mod removals;
+mod retention;
 mod shard;
 mod stats;
 mod sweeper;

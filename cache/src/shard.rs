@@ -252,6 +252,15 @@ impl<K: Hash + Eq, V> Table<K, V> {
         }
     }
 
+    /// The reads counted for the entry at `pos` since last taken, left in
+    /// place (for a retention snapshot, which must change nothing).
+    #[inline]
+    pub(crate) fn peek_marks(&self, pos: Pos) -> u8 {
+        self.marks
+            .get(pos.index())
+            .map_or(0, |mark| mark.load(Ordering::Relaxed))
+    }
+
     /// Whether the entry at `pos` is expired at `now`.
     #[inline]
     pub(crate) fn is_expired(

@@ -526,9 +526,7 @@ where
         unlocked: impl FnOnce(&R),
     ) -> R {
         let (result, removals) = {
-            let mut core = self.core.lock();
-            let now = self.now();
-            self.drain(&mut core, now);
+            let (mut core, now) = self.lock_drained();
             let mut w = Writer::new(self, &mut core, now);
             if self.per_entry.is_some() {
                 w.reschedule(&mut self.rescheduled.lock());
