@@ -335,28 +335,30 @@ where
     /// latest first, for a cache with only time rules).
     ///
     /// A warm restart: note the hottest keys before shutting down, and make
-    /// their values first in the new process, before taking traffic.
+    /// their values in the new process before it takes traffic (see
+    /// `docs/warm-restart.md`). Making them coldest first leaves the new
+    /// cache in the old one's order:
     ///
     /// ```
     /// use tenure::Cache;
     ///
     /// let connect = |host: &str| format!("connection to {host}");
     /// let old: Cache<String, String> = Cache::builder().max_capacity(1_000).build()?;
-    /// for host in ["db-1", "db-2", "db-3"] {
+    /// for host in ["db-1", "db-2", "db-3", "db-2"] {
     ///     old.get_or_create(host.to_string(), || connect(host));
     /// }
-    /// old.get("db-2");
     ///
     /// // Before shutdown: what to bring back (saved to a file, say).
     /// let warm = old.hottest(100);
-    /// assert_eq!(warm.first().map(String::as_str), Some("db-2"));
+    /// assert_eq!(warm, ["db-2", "db-3", "db-1"]);
     ///
-    /// // On start: make those first, hottest first, then serve.
+    /// // On start, before serving: make those first.
     /// let new: Cache<String, String> = Cache::builder().max_capacity(1_000).build()?;
-    /// for host in warm {
-    ///     new.get_or_create(host.clone(), || connect(&host));
+    /// for host in warm.iter().rev() {
+    ///     new.get_or_create(host.clone(), || connect(host));
     /// }
     /// assert_eq!(new.get("db-2").as_deref(), Some("connection to db-2"));
+    /// assert_eq!(new.hottest(100), warm);
     /// # Ok::<(), tenure::ConfigError>(())
     /// ```
     ///

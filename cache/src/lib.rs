@@ -106,3 +106,8 @@ pub type DefaultHashBuilder = foldhash::fast::RandomState;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct WorkspaceReadme;
+
+/// `docs/warm-restart.md`'s example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/warm-restart.md")]
+pub struct WarmRestartDoc;
