@@ -1,24 +1,12 @@
 //! The `tenure-sim` binary: output, JSON, errors and exit codes.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tenure-sim"))
-        .args(args)
-        .output()
-        .expect("run tenure-sim")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use support::{json, sim, stderr, stdout, write};
 
 /// Runs `tenure-sim replay --trace TRACE FLAGS...`.
 fn replay(trace: &str, flags: &[&str]) -> Output {
@@ -27,22 +15,9 @@ fn replay(trace: &str, flags: &[&str]) -> Output {
     sim(&args)
 }
 
-fn write(name: &str, text: &str) -> String {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_owned()
-}
-
 fn oltp() -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/traces/OLTP.lis.zst");
     path.to_str().unwrap().to_owned()
-}
-
-fn json(output: &Output) -> Value {
-    assert!(output.status.success(), "{}", stderr(output));
-    serde_json::from_str(stdout(output).trim()).expect("one JSON object")
 }
 
 /// `a,b,a,c,a` with LRU capacity 1 by hand: only the consecutive... none hit;

@@ -2,13 +2,14 @@
 //! hashing partitions the keys, resizes move as many keys as each scheme
 //! should, and bad input is refused with the option named.
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::time::Duration;
 
-use serde_json::Value;
+use support::{json, sim, stderr, write};
 use tenure::policy::Timestamp;
 use tenure::{CacheConfig, PolicyKind};
 use tenure_sim::{
@@ -17,34 +18,10 @@ use tenure_sim::{
     ScenarioOptions, generate_traffic, key_hash, route_requests, run, run_fleet, run_scenario,
 };
 
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tenure-sim"))
-        .args(args)
-        .output()
-        .expect("run tenure-sim")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn json(output: &Output) -> Value {
-    assert!(output.status.success(), "{}", stderr(output));
-    serde_json::from_slice(&output.stdout).expect("one JSON object")
-}
-
 fn out_dir(name: &str) -> String {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     dir.to_str().unwrap().to_owned()
-}
-
-fn write(name: &str, text: &str) -> String {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fleet");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_owned()
 }
 
 const SCENARIO: ScenarioOptions = ScenarioOptions {

@@ -1,16 +1,11 @@
 //! `tenure-sim sweep`: the table, the JSON and the chart, on vendored traces.
 
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tenure-sim"))
-        .args(args)
-        .output()
-        .expect("run tenure-sim")
-}
+use support::{sim, stdout};
 
 fn trace(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -24,15 +19,6 @@ fn out_dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     dir
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Exact LRU on sprite, from testdata/traces/README.md.
